@@ -1,0 +1,1 @@
+"""Check families: one module each, an ``async def run(target, ctx)`` returning observations."""

@@ -1,0 +1,1 @@
+"""Data shipped with the engine (KEV snapshot, software version ranges)."""

@@ -1,0 +1,1 @@
+"""Protocol clients the checks speak (raw TLS, SMB, SMTP, HTTP)."""

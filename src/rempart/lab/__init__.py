@@ -1,0 +1,1 @@
+"""The demonstration lab: fake small businesses on loopback, with a ground truth."""
