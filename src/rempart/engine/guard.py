@@ -79,10 +79,10 @@ def refusal_reason(ip: IPAddress) -> str:
     for net in _EXTRA_BLOCKED:
         if ip.version == net.version and ip in net:
             return f"special-use address ({net})"
-    if ip.is_private:
-        return "private address"
     if ip.is_reserved:
         return "reserved address"
+    if ip.is_private:
+        return "private address"
     if not ip.is_global:
         return "not a global address"
     return ""

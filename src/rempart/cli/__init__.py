@@ -1,0 +1,1 @@
+"""The rempart command line: one module per command."""
