@@ -1,0 +1,83 @@
+"""The CLI as a user meets it: clear one-line errors, no traceback, documented exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rempart.cli.main import main
+
+
+def run_cli(*args, stdin=""):
+    proc = subprocess.run(
+        [sys.executable, "-m", "rempart.cli.main", *args],
+        input=stdin, capture_output=True, text=True, timeout=60,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_an_unknown_check_is_a_usage_error_without_traceback():
+    code, _, err = run_cli("scan", "example.fr", "--checks", "tls,nope")
+    assert code == 2
+    assert "unknown check or family: 'nope'" in err
+    assert "Traceback" not in err
+
+
+def test_junk_lines_are_reported_and_a_list_of_only_junk_is_refused():
+    code, _, err = run_cli("scan", "-f", "-", stdin="not a target!\n\n# nothing\nftp://x.fr\n")
+    assert code == 2
+    assert "line 1" in err and "line 4" in err and "no valid target" in err
+
+
+def test_a_private_ip_target_is_refused_before_any_traffic():
+    code, _, err = run_cli("scan", "10.0.0.1", "192.168.1.1")
+    assert code == 2
+    assert "private address" in err
+    assert "Traceback" not in err
+
+
+def test_loopback_is_refused_without_lab_mode():
+    code, _, err = run_cli("scan", "127.0.0.1")
+    assert code == 2 and "lab mode allows 127.0.0.0/8 only" in err
+
+
+def test_a_bad_resolver_is_a_usage_error():
+    code, _, err = run_cli("scan", "example.fr", "--resolver", "dns.example:53")
+    assert code == 2 and "--resolver expects IP[:PORT]" in err
+
+
+def test_a_missing_ca_file_is_a_usage_error(tmp_path):
+    code, _, err = run_cli("scan", "example.fr", "--ca-file", str(tmp_path / "none.pem"))
+    assert code == 2 and "no such file" in err
+
+
+def test_help_lists_the_commands():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+
+
+@pytest.mark.lab
+def test_scan_of_lab_businesses_writes_json_and_sarif_and_honours_fail_on(lab, tmp_path):
+    domains = [b["domain"] for b in lab.truth["businesses"][:3]]
+    out, sarif = tmp_path / "r.json", tmp_path / "r.sarif"
+    code, stdout, err = run_cli(
+        "scan", "--lab", "--resolver", "127.53.0.1", "--ca-file", str(lab.ca_file),
+        "--checks", "mail,dns", "--json", str(out), "--sarif", str(sarif), "--fail-on", "info",
+        *domains, domains[0],
+    )
+    assert "Traceback" not in err
+    doc = json.loads(out.read_text())
+    assert [t["target"] for t in doc["targets"]] == domains  # the duplicate scanned once
+    for target in doc["targets"]:
+        for obs in target["observations"]:
+            assert set(obs) >= {"check", "status", "severity", "location", "evidence", "references"}
+            assert obs["check"].startswith(("mail.", "dns."))
+    any_fail = any(o["status"] == "fail" for t in doc["targets"] for o in t["observations"])
+    assert code == (1 if any_fail else 0)
+    log = json.loads(sarif.read_text())
+    assert log["version"] == "2.1.0"
+    fails = sum(o["status"] == "fail" for t in doc["targets"] for o in t["observations"])
+    assert len(log["runs"][0]["results"]) == fails
+    assert "exposure summary" in stdout
