@@ -63,18 +63,11 @@ class DnsClient:
 
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
         key = (name.lower().rstrip("."), rdtype)
-        future = self._cache.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._cache[key] = future
-            try:
-                future.set_result(await self._query(key[0], rdtype))
-            except BaseException as exc:  # cancellation: let waiters see it, then re-raise
-                del self._cache[key]
-                future.set_exception(exc)
-                future.exception()  # mark retrieved
-                raise
-        return await asyncio.shield(future)
+        task = self._cache.get(key)
+        if task is None:
+            # A task of its own, so that a cancelled first asker does not cancel the others.
+            task = self._cache[key] = asyncio.ensure_future(self._query(key[0], rdtype))
+        return await asyncio.shield(task)
 
     async def _query(self, name: str, rdtype: str) -> DnsAnswer:
         try:
