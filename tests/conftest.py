@@ -34,8 +34,10 @@ def _can_bind_low_ports() -> str:
         start = 1024
     if start <= 25:
         return ""
-    return ("the lab binds ports 25-445 on 127.x.y.z: run the tests as root or set "
-            "net.ipv4.ip_unprivileged_port_start=0")
+    return (
+        "the lab binds ports 25-445 on 127.x.y.z: run the tests as root or set "
+        "net.ipv4.ip_unprivileged_port_start=0"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +46,18 @@ def lab(tmp_path_factory) -> RunningLab:
     if reason:
         pytest.skip(f"LAB TESTS SKIPPED: {reason}")
     directory = tmp_path_factory.mktemp("lab")
-    cmd = [sys.executable, "-m", "rempart.cli.main", "lab", "--size", str(LAB_SIZE),
-           "--seed", str(LAB_SEED), "--dir", str(directory)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rempart.cli.main",
+        "lab",
+        "--size",
+        str(LAB_SIZE),
+        "--seed",
+        str(LAB_SEED),
+        "--dir",
+        str(directory),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     output = []

@@ -12,7 +12,10 @@ from rempart.cli.main import main
 def run_cli(*args, stdin=""):
     proc = subprocess.run(
         [sys.executable, "-m", "rempart.cli.main", *args],
-        input=stdin, capture_output=True, text=True, timeout=60,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -63,9 +66,22 @@ def test_scan_of_lab_businesses_writes_json_and_sarif_and_honours_fail_on(lab, t
     domains = [b["domain"] for b in lab.truth["businesses"][:3]]
     out, sarif = tmp_path / "r.json", tmp_path / "r.sarif"
     code, stdout, err = run_cli(
-        "scan", "--lab", "--resolver", "127.53.0.1", "--ca-file", str(lab.ca_file),
-        "--checks", "mail,dns", "--json", str(out), "--sarif", str(sarif), "--fail-on", "info",
-        *domains, domains[0],
+        "scan",
+        "--lab",
+        "--resolver",
+        "127.53.0.1",
+        "--ca-file",
+        str(lab.ca_file),
+        "--checks",
+        "mail,dns",
+        "--json",
+        str(out),
+        "--sarif",
+        str(sarif),
+        "--fail-on",
+        "info",
+        *domains,
+        domains[0],
     )
     assert "Traceback" not in err
     doc = json.loads(out.read_text())

@@ -19,7 +19,7 @@ async def _sleeps(target, ctx):
 
 
 async def _passes(target, ctx):
-    return [Observation("dns.caa", Status.PASS, Severity.INFO, target.name, "0 issue \"x\"")]
+    return [Observation("dns.caa", Status.PASS, Severity.INFO, target.name, '0 issue "x"')]
 
 
 async def test_a_crashing_family_yields_errors_with_the_reason_and_the_others_go_on(monkeypatch):

@@ -63,8 +63,9 @@ def test_expected_passes_are_seen_as_passes_for(check, lab, scanned):
     expected = {k for k in _expected(lab, "pass") if k[1] == check}
     assert expected, f"the lab has no passing case for {check}"
     unseen = sorted(expected - observed_pass)
-    assert not unseen, f"{check}: no pass observed for {unseen} (errors: " \
-        f"{ {k: errors.get(k) for k in unseen} })"
+    assert not unseen, (
+        f"{check}: no pass observed for {unseen} (errors: { {k: errors.get(k) for k in unseen} })"
+    )
 
 
 def test_a_healthy_lab_gives_no_error(scanned):

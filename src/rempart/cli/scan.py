@@ -131,11 +131,16 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(results, args.fail_on)
 
 
-def run_scan(targets: list[Target], config: ScanConfig, *, show_progress: bool) -> list[TargetResult]:
+def run_scan(
+    targets: list[Target], config: ScanConfig, *, show_progress: bool
+) -> list[TargetResult]:
     if not show_progress:
         return asyncio.run(scan(targets, config))
     columns = (
-        TextColumn("[bold]scan"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("[bold]scan"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         TextColumn("{task.description}"),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:

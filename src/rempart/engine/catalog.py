@@ -45,7 +45,9 @@ _SPECS: tuple[CheckSpec, ...] = (
     CheckSpec("mail.starttls.missing", "mail", _H, "A mail server does not offer STARTTLS"),
     CheckSpec("mail.starttls.legacy_tls", "mail", _M, "A mail server accepts TLS 1.0 or 1.1"),
     CheckSpec("mail.mta_sts.missing", "mail", _L, "No MTA-STS policy"),
-    CheckSpec("mail.parked_domain", "mail", _M, "A domain without mail is not locked against spoofing"),
+    CheckSpec(
+        "mail.parked_domain", "mail", _M, "A domain without mail is not locked against spoofing"
+    ),
     # TLS
     CheckSpec("tls.missing", "tls", _H, "The website offers no HTTPS"),
     CheckSpec("tls.protocol.sslv2", "tls", _C, "SSL 2.0 accepted"),
@@ -54,7 +56,9 @@ _SPECS: tuple[CheckSpec, ...] = (
     CheckSpec("tls.protocol.tls11", "tls", _M, "TLS 1.1 accepted"),
     CheckSpec("tls.protocol.no_tls13", "tls", _I, "TLS 1.3 not offered"),
     CheckSpec("tls.cipher.weak", "tls", _H, "A weak cipher suite is accepted"),
-    CheckSpec("tls.cipher.no_forward_secrecy", "tls", _L, "A suite without forward secrecy is accepted"),
+    CheckSpec(
+        "tls.cipher.no_forward_secrecy", "tls", _L, "A suite without forward secrecy is accepted"
+    ),
     CheckSpec("tls.cert.expired", "tls", _H, "The certificate is expired"),
     CheckSpec("tls.cert.not_yet_valid", "tls", _H, "The certificate is not valid yet"),
     CheckSpec("tls.cert.expiring", "tls", _M, "The certificate expires within 30 days"),

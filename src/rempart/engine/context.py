@@ -34,7 +34,16 @@ class ScanConfig:
     concurrency: int = 256  # connections open at once, whole scan
     per_host: int = 8  # connections open at once to one address
     dkim_selectors: tuple[str, ...] = (
-        "default", "selector1", "selector2", "google", "dkim", "mail", "k1", "s1", "s2", "smtp",
+        "default",
+        "selector1",
+        "selector2",
+        "google",
+        "dkim",
+        "mail",
+        "k1",
+        "s1",
+        "s2",
+        "smtp",
     )
 
 

@@ -77,9 +77,7 @@ class DnsClient:
         except dns.resolver.NXDOMAIN:
             return DnsAnswer(name, rdtype, "nxdomain", reason=f"{name} does not exist (NXDOMAIN)")
         except dns.resolver.LifetimeTimeout:
-            return DnsAnswer(
-                name, rdtype, "error", reason=f"DNS query {name} {rdtype} timed out"
-            )
+            return DnsAnswer(name, rdtype, "error", reason=f"DNS query {name} {rdtype} timed out")
         except dns.resolver.NoNameservers as exc:
             return DnsAnswer(name, rdtype, "error", reason=f"DNS server failure for {name}: {exc}")
         except dns.exception.DNSException as exc:
@@ -89,7 +87,10 @@ class DnsClient:
         records = tuple(_rdata_text(rdata) for rdata in answer.rrset)
         if any(len(r) > MAX_TXT_BYTES for r in records):
             return DnsAnswer(
-                name, rdtype, "error", reason=f"{rdtype} record of {name} exceeds {MAX_TXT_BYTES} bytes"
+                name,
+                rdtype,
+                "error",
+                reason=f"{rdtype} record of {name} exceeds {MAX_TXT_BYTES} bytes",
             )
         return DnsAnswer(name, rdtype, "ok", records, rrset=answer.rrset)
 

@@ -37,21 +37,20 @@ def _units(targets: list[Target], config: ScanConfig) -> list[tuple[Target, str,
     return [(target, name, run) for target in targets for name, run in families]
 
 
-async def _run_unit(
-    target: Target, family: str, run: FamilyRun, ctx: ScanContext
-) -> UnitResult:
+async def _run_unit(target: Target, family: str, run: FamilyRun, ctx: ScanContext) -> UnitResult:
     selected = [c for c in ids_of_family(family) if c in ctx.config.checks]
     try:
         found = await asyncio.wait_for(run(target, ctx), timeout=ctx.config.family_timeout)
     except TimeoutError:
-        found = _errors(target, selected, f"{family} checks did not finish within "
-                        f"{ctx.config.family_timeout:g} s")
+        found = _errors(
+            target,
+            selected,
+            f"{family} checks did not finish within {ctx.config.family_timeout:g} s",
+        )
     except Exception as exc:  # noqa: BLE001 - the runner is the boundary (style rule 4)
         found = _errors(target, selected, f"{family} checks failed: {type(exc).__name__}: {exc}")
     name = str(target)
-    kept = [
-        dataclasses.replace(o, target=name) for o in found if o.check in ctx.config.checks
-    ]
+    kept = [dataclasses.replace(o, target=name) for o in found if o.check in ctx.config.checks]
     return UnitResult(target, family, kept)
 
 

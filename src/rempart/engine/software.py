@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import cast
 
 from univers.version_range import VersionRange
 from univers.versions import InvalidVersion
@@ -56,7 +58,7 @@ def _parse_advisory(item: object, where: str) -> tuple[Advisory, VersionRange]:
     except KeyError as exc:
         raise AdvisoryDataError(f"{where}: missing key {exc}") from None
     try:
-        span = VersionRange.from_string(advisory.vulnerable)
+        span = VersionRange.from_string(advisory.vulnerable)  # type: ignore[no-untyped-call]
     except (ValueError, TypeError) as exc:
         raise AdvisoryDataError(f"{where}: bad range {advisory.vulnerable!r}: {exc}") from None
     if not advisory.cves:
@@ -95,7 +97,8 @@ def match(product: str, version: str) -> list[Advisory]:
     found: list[Advisory] = []
     for advisory, span in _advisories().get(product.lower(), ()):
         try:
-            if span.version_class(head) in span:
+            make_version = cast("Callable[[str], object]", span.version_class)
+            if make_version(head) in span:
                 found.append(advisory)
         except (InvalidVersion, ValueError, TypeError):
             continue  # a version this range's scheme cannot compare: no claim

@@ -20,8 +20,16 @@ MIN_COVERAGE_SIZE = 30
 LAB_ZONE = "lab"
 
 SpfKind = Literal[
-    "none", "good", "lockdown", "softfail", "two_records", "syntax", "too_many_lookups",
-    "plus_all", "qmark_all", "no_all",
+    "none",
+    "good",
+    "lockdown",
+    "softfail",
+    "two_records",
+    "syntax",
+    "too_many_lookups",
+    "plus_all",
+    "qmark_all",
+    "no_all",
 ]
 DmarcKind = Literal["none", "reject", "quarantine", "p_none", "pct50", "invalid"]
 Validity = Literal["ok", "expired", "not_yet_valid", "expiring"]
@@ -53,9 +61,30 @@ TRADES: tuple[tuple[str, str], ...] = (
     ("traiteur", "Traiteur"),
 )
 FAMILY_NAMES = (
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
-    "Leroy", "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "Roux",
-    "Fournier", "Girard", "Bonnet", "Mercier", "Blanc", "Guerin", "Faure", "Rousseau",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "Roux",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Mercier",
+    "Blanc",
+    "Guerin",
+    "Faure",
+    "Rousseau",
 )
 
 
@@ -169,24 +198,65 @@ def business_address(index: int) -> str:
 # Weaknesses are named by check id; ``_apply`` turns one into profile settings.
 
 FORCEABLE: tuple[str, ...] = (
-    "dns.resolves", "dns.dnssec", "dns.caa",
-    "mail.mx", "mail.spf.missing", "mail.spf.invalid", "mail.spf.permissive",
-    "mail.dmarc.missing", "mail.dmarc.invalid", "mail.dmarc.policy_none",
-    "mail.dmarc.no_reporting", "mail.dkim.missing", "mail.starttls.missing",
-    "mail.starttls.legacy_tls", "mail.mta_sts.missing", "mail.parked_domain",
-    "tls.missing", "tls.protocol.sslv2", "tls.protocol.sslv3", "tls.protocol.tls10",
-    "tls.protocol.tls11", "tls.protocol.no_tls13", "tls.cipher.weak",
-    "tls.cipher.no_forward_secrecy", "tls.cert.expired", "tls.cert.not_yet_valid",
-    "tls.cert.expiring", "tls.cert.hostname_mismatch", "tls.cert.untrusted",
-    "tls.cert.weak_key", "tls.cert.weak_signature", "tls.vuln.heartbleed", "tls.vuln.robot",
-    "tls.vuln.ccs_injection", "tls.compression", "tls.renegotiation.insecure",
-    "web.https_redirect.missing", "web.hsts.missing", "web.hsts.short", "web.csp.missing",
-    "web.csp.unsafe", "web.frame.missing", "web.xcto.missing", "web.referrer_policy.missing",
-    "web.cookie.insecure", "web.server_version", "web.security_txt.missing",
+    "dns.resolves",
+    "dns.dnssec",
+    "dns.caa",
+    "mail.mx",
+    "mail.spf.missing",
+    "mail.spf.invalid",
+    "mail.spf.permissive",
+    "mail.dmarc.missing",
+    "mail.dmarc.invalid",
+    "mail.dmarc.policy_none",
+    "mail.dmarc.no_reporting",
+    "mail.dkim.missing",
+    "mail.starttls.missing",
+    "mail.starttls.legacy_tls",
+    "mail.mta_sts.missing",
+    "mail.parked_domain",
+    "tls.missing",
+    "tls.protocol.sslv2",
+    "tls.protocol.sslv3",
+    "tls.protocol.tls10",
+    "tls.protocol.tls11",
+    "tls.protocol.no_tls13",
+    "tls.cipher.weak",
+    "tls.cipher.no_forward_secrecy",
+    "tls.cert.expired",
+    "tls.cert.not_yet_valid",
+    "tls.cert.expiring",
+    "tls.cert.hostname_mismatch",
+    "tls.cert.untrusted",
+    "tls.cert.weak_key",
+    "tls.cert.weak_signature",
+    "tls.vuln.heartbleed",
+    "tls.vuln.robot",
+    "tls.vuln.ccs_injection",
+    "tls.compression",
+    "tls.renegotiation.insecure",
+    "web.https_redirect.missing",
+    "web.hsts.missing",
+    "web.hsts.short",
+    "web.csp.missing",
+    "web.csp.unsafe",
+    "web.frame.missing",
+    "web.xcto.missing",
+    "web.referrer_policy.missing",
+    "web.cookie.insecure",
+    "web.server_version",
+    "web.security_txt.missing",
     "web.cms.outdated",
-    "net.exposed.smb", "net.smb.v1", "net.exposed.rdp", "net.exposed.telnet",
-    "net.exposed.ftp", "net.ftp.anonymous", "net.exposed.database", "net.exposed.vnc",
-    "net.exposed.winrm", "net.service.known_exploited", "net.service.version",
+    "net.exposed.smb",
+    "net.smb.v1",
+    "net.exposed.rdp",
+    "net.exposed.telnet",
+    "net.exposed.ftp",
+    "net.ftp.anonymous",
+    "net.exposed.database",
+    "net.exposed.vnc",
+    "net.exposed.winrm",
+    "net.service.known_exploited",
+    "net.service.version",
 )
 
 # Weaknesses that change the shape of a business (no website, no mail…): never drawn as
@@ -194,14 +264,29 @@ FORCEABLE: tuple[str, ...] = (
 _STRUCTURAL = frozenset({"dns.resolves", "mail.mx", "mail.parked_domain", "tls.missing"})
 
 _DATABASES = (
-    (3306, "mysql", "5.7.44"), (5432, "postgres", None), (1433, "mssql", None),
-    (1521, "oracle", None), (27017, "mongodb", None), (6379, "redis", None),
-    (9200, "elasticsearch", "8.13.4"), (5984, "couchdb", "3.3.3"), (11211, "memcached", None),
+    (3306, "mysql", "5.7.44"),
+    (5432, "postgres", None),
+    (1433, "mssql", None),
+    (1521, "oracle", None),
+    (27017, "mongodb", None),
+    (6379, "redis", None),
+    (9200, "elasticsearch", "8.13.4"),
+    (5984, "couchdb", "3.3.3"),
+    (11211, "memcached", None),
 )
 
 
-_NEEDS_RSA = ("no_forward_secrecy", "weak_cipher", "sslv2", "sslv3", "robot", "heartbleed",
-              "ccs_injection", "compression", "insecure_renegotiation")
+_NEEDS_RSA = (
+    "no_forward_secrecy",
+    "weak_cipher",
+    "sslv2",
+    "sslv3",
+    "robot",
+    "heartbleed",
+    "ccs_injection",
+    "compression",
+    "insecure_renegotiation",
+)
 
 
 @dataclass
@@ -214,7 +299,7 @@ class _Draft:
     services: dict[int, Service] = field(default_factory=dict)
 
 
-def _apply(weakness: str, d: _Draft, rng: random.Random) -> None:  # noqa: C901 - a table
+def _apply(weakness: str, d: _Draft, rng: random.Random) -> None:
     m, w, t, c = d.mail, d.web, d.tls, d.cert
     match weakness:
         case "dns.resolves":
@@ -313,8 +398,9 @@ def _apply(weakness: str, d: _Draft, rng: random.Random) -> None:  # noqa: C901 
         case "web.referrer_policy.missing":
             w["referrer_policy"] = False
         case "web.cookie.insecure":
-            w["cookies"] = (rng.choice((Cookie("sessionid", False, True),
-                                        Cookie("PHPSESSID", True, False))),)
+            w["cookies"] = (
+                rng.choice((Cookie("sessionid", False, True), Cookie("PHPSESSID", True, False))),
+            )
         case "web.server_version":
             w["server_header"] = rng.choice(("Apache/2.4.41 (Ubuntu)", "nginx/1.18.0"))
         case "web.security_txt.missing":
@@ -344,8 +430,12 @@ def _apply(weakness: str, d: _Draft, rng: random.Random) -> None:  # noqa: C901 
             d.services[port] = Service(port, "winrm")
         case "net.service.version":
             port, kind, version = rng.choice(
-                ((21, "ftp", "vsFTPd 3.0.5"), (3306, "mysql", "8.0.36"),
-                 (9200, "elasticsearch", "8.13.4"), (5984, "couchdb", "3.3.3"))
+                (
+                    (21, "ftp", "vsFTPd 3.0.5"),
+                    (3306, "mysql", "8.0.36"),
+                    (9200, "elasticsearch", "8.13.4"),
+                    (5984, "couchdb", "3.3.3"),
+                )
             )
             previous = d.services.get(port)
             anonymous = previous.ftp_anonymous if previous else False
@@ -397,9 +487,7 @@ def _build(index: int, d: _Draft, rng: random.Random) -> Business:
     slug, trade = TRADES[index % len(TRADES)]
     family = FAMILY_NAMES[rng.randrange(len(FAMILY_NAMES))]
     domain = f"{slug}-{index + 1}.{LAB_ZONE}"
-    if d.cert.get("key", "ec256") == "ec256" and any(
-        d.tls.get(flag) for flag in _NEEDS_RSA
-    ):
+    if d.cert.get("key", "ec256") == "ec256" and any(d.tls.get(flag) for flag in _NEEDS_RSA):
         d.cert["key"] = "rsa2048"  # RSA key exchange and SSL 2/3 need an RSA certificate
     cert = CertProfile(**d.cert)  # type: ignore[arg-type]
     return Business(

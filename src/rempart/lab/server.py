@@ -85,9 +85,7 @@ class Lab:
             return
         title = b.name
         if b.web.http:
-            self._servers.append(
-                await web.start_http(b.address, 80, b.web, b.domain, title=title)
-            )
+            self._servers.append(await web.start_http(b.address, 80, b.web, b.domain, title=title))
         if b.web.https:
             issued = pki.issue([b.domain, f"www.{b.domain}"], b.tls.cert)
             handler = functools.partial(

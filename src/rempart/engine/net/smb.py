@@ -151,9 +151,7 @@ async def _read_frame(ctx: ScanContext, reader: asyncio.StreamReader) -> tuple[i
     return header[0], payload
 
 
-async def negotiate(
-    ctx: ScanContext, ip: str, port: int, dialects: tuple[str, ...]
-) -> Negotiation:
+async def negotiate(ctx: ScanContext, ip: str, port: int, dialects: tuple[str, ...]) -> Negotiation:
     """Open a connection, negotiate once, return the answer.
 
     Raises ConnectError, GuardRefusal, TimeoutError, EOFError (closed or reset without an
