@@ -144,6 +144,7 @@ class LabPKI:
         self._root = root
         self._inter = inter
         self._count = 0
+        self._keys_written: set[str] = set()
 
     @property
     def ca_file(self) -> Path:
@@ -182,7 +183,9 @@ class LabPKI:
         chain_path = self.directory / "certs" / f"{self._count:04d}-{stem}.pem"
         key_path = self.directory / "certs" / f"key-{profile.key}.pem"
         chain_path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain))
-        if not key_path.exists():
+        if profile.key not in self._keys_written:
+            # Keys live per process: a file left by an earlier lab in this folder is stale.
+            self._keys_written.add(profile.key)
             key_path.write_bytes(
                 key.private_bytes(
                     serialization.Encoding.PEM,

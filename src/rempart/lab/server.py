@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from rempart.lab import dnsserver, listeners, smtp, tlsserver, web, zones
+from rempart.lab import dnsserver, faults, listeners, smtp, tlsserver, web, zones
 from rempart.lab.pki import Issued, LabPKI
 from rempart.lab.profiles import Business, CertProfile, generate
 from rempart.lab.truth import ground_truth
@@ -64,8 +64,9 @@ class Lab:
         self.businesses = generate(self.size, self.seed)
         pki = LabPKI.create(self.directory, self.seed)
         try:
-            lab_zones = zones.build_zones(self.businesses)
+            lab_zones = zones.build_zones(self.businesses, faults.dns_records())
             self._servers += await dnsserver.start_dns(self.dns_address, self.dns_port, lab_zones)
+            self._servers += await faults.start()
             for business in self.businesses:
                 await self._start_business(business, pki)
         except PermissionError as exc:
