@@ -225,7 +225,7 @@ async def test_parked_domains_are_judged_on_their_lockdown(lab: None) -> None:
     assert status(bad, "mail.parked_domain") is Status.FAIL
     for check in ("mail.dkim.missing", "mail.mta_sts.missing", "mail.starttls.missing"):
         assert status(ok, check) is Status.SKIPPED
-        assert ok[check][0].reason == "no MX"
+        assert "no MX record" in ok[check][0].reason
 
 
 async def test_a_domain_without_address_or_mx_does_not_resolve(lab: None) -> None:

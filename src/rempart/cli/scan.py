@@ -112,7 +112,7 @@ def read_targets(args: argparse.Namespace, err: Console) -> list[Target]:
 
 
 def run(args: argparse.Namespace) -> int:
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         config = build_config(args)
         targets = read_targets(args, err)
