@@ -26,6 +26,9 @@ def test_errors_mark_the_grade_incomplete_and_never_count_as_pass():
 
 
 def test_top_problems_are_worst_first_one_per_check():
-    obs = [fail("web.csp.missing", Severity.LOW), fail("net.smb.v1", Severity.CRITICAL),
-           fail("net.smb.v1", Severity.CRITICAL)]
+    obs = [
+        fail("web.csp.missing", Severity.LOW),
+        fail("net.smb.v1", Severity.CRITICAL),
+        fail("net.smb.v1", Severity.CRITICAL),
+    ]
     assert [o.check for o in top_problems(obs)] == ["net.smb.v1", "web.csp.missing"]

@@ -55,8 +55,14 @@ def test_every_error_and_skip_says_why(fault_results):
 def test_a_hanging_host_is_never_a_pass_for_what_it_hides(fault_results):
     results, _ = fault_results
     hang = _by_status(results["hang.faults.lab"])
-    for check in ("mail.starttls.missing", "net.smb.v1", "net.ftp.anonymous",
-                  "web.hsts.missing", "tls.protocol.tls10", "tls.cert.expired"):
+    for check in (
+        "mail.starttls.missing",
+        "net.smb.v1",
+        "net.ftp.anonymous",
+        "web.hsts.missing",
+        "tls.protocol.tls10",
+        "tls.cert.expired",
+    ):
         assert check not in hang[Status.PASS], check
         assert check in hang[Status.ERROR], check
     # What can be seen is still reported: the ports are open.
@@ -72,8 +78,9 @@ def test_a_host_sending_garbage_gives_errors_not_passes(fault_results):
 
 def test_a_redirect_loop_is_named(fault_results):
     results, _ = fault_results
-    reasons = [o.reason for o in results["loop.faults.lab"].observations
-               if o.check == "web.xcto.missing"]
+    reasons = [
+        o.reason for o in results["loop.faults.lab"].observations if o.check == "web.xcto.missing"
+    ]
     assert reasons and "redirect" in reasons[0].lower()
 
 
@@ -96,8 +103,10 @@ def test_a_name_resolving_to_a_private_address_is_refused_by_the_guard(fault_res
     private = results["private.faults.lab"]
     refused = [o for o in private.observations if "private address" in o.reason]
     assert refused, [o.reason for o in private.observations]
-    assert not any(o.status is Status.PASS and o.check.startswith(("net.", "web.", "tls."))
-                   for o in private.observations)
+    assert not any(
+        o.status is Status.PASS and o.check.startswith(("net.", "web.", "tls."))
+        for o in private.observations
+    )
 
 
 def test_a_missing_domain_fails_resolution_and_skips_the_rest(fault_results):

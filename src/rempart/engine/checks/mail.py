@@ -99,7 +99,9 @@ async def run(target: Target, ctx: ScanContext) -> list[Observation]:
         )
         found += [o for part in parts for o in part]
     else:
-        found += _all(MX_ONLY_IDS, Status.SKIPPED, domain, "the domain has no MX record: it receives no mail")
+        found += _all(
+            MX_ONLY_IDS, Status.SKIPPED, domain, "the domain has no MX record: it receives no mail"
+        )
         found.append(_parked(domain, spf, dmarc))
     return [o for o in found if ctx.wants(o.check)]
 

@@ -118,7 +118,15 @@ async def run(target: Target, ctx: ScanContext) -> list[Observation]:
         )
         found += [_obs(c, status, target.name, reason=reason) for c in wanted]
     elif not resolution.allowed and not resolution.refused:
-        found += [_obs(c, Status.SKIPPED, target.name, reason="the name resolves to no address: no service to check") for c in wanted]
+        found += [
+            _obs(
+                c,
+                Status.SKIPPED,
+                target.name,
+                reason="the name resolves to no address: no service to check",
+            )
+            for c in wanted
+        ]
     per_address = await asyncio.gather(
         *(_scan_address(str(ip), ctx, wanted) for ip in resolution.allowed)
     )
