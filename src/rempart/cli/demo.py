@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rempart.engine.catalog import CATALOG
@@ -83,7 +84,7 @@ def print_report(console: Console, results: list[TargetResult], names: dict[str,
     for r in results:
         g = grade(r.observations)
         problems = "\n".join(
-            f"[{o.severity}] {CATALOG[o.check].title} ({o.location})"
+            escape(f"[{o.severity}] {CATALOG[o.check].title} ({o.location})")
             for o in top_problems(r.observations, 3)
         )
         table.add_row(f"{names.get(r.target, r.target)}\n{r.target}", g.letter, problems or "-")
