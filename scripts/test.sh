@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-echo "== ruff"; .venv/bin/ruff check src tests bench
+echo "== ruff"; .venv/bin/ruff check src tests $(test -d bench && echo bench)
 echo "== import-linter (the engine knows nothing of Django, Celery, the lab or the CLI)"
 .venv/bin/lint-imports
 echo "== mypy --strict (engine)"; .venv/bin/mypy
