@@ -20,7 +20,7 @@ import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 
-from rempart.engine.catalog import CATALOG
+from rempart.engine.checks.observe import observe
 from rempart.engine.context import ScanContext
 from rempart.engine.dnsclient import DnsAnswer
 from rempart.engine.model import Observation, Status
@@ -48,14 +48,6 @@ async def run(target: Target, ctx: ScanContext) -> list[Observation]:
     return list(await asyncio.gather(*jobs))
 
 
-def _obs(
-    check: str, status: Status, location: str, evidence: str = "", reason: str = ""
-) -> Observation:
-    return Observation(
-        check, status, CATALOG[check].severity, location, evidence[:480], reason=reason
-    )
-
-
 def real_mx(answer: DnsAnswer) -> list[str]:
     """MX records of an answer, without the null MX "0 ." that says "no mail" (RFC 7505)."""
     return [r for r in answer.records if r.split()[-1] != "."]
@@ -66,27 +58,27 @@ async def _resolves(domain: str, ctx: ScanContext) -> Observation:
         ctx.dns.query(domain, "A"), ctx.dns.query(domain, "AAAA"), ctx.dns.query(domain, "MX")
     )
     if "nxdomain" in (a.status, aaaa.status, mx.status):
-        return _obs("dns.resolves", Status.FAIL, domain, "NXDOMAIN")
+        return observe("dns.resolves", Status.FAIL, domain, "NXDOMAIN")
     seen = [f"A {r}" for r in a.records] + [f"AAAA {r}" for r in aaaa.records]
     seen += [f"MX {r}" for r in real_mx(mx)]
     if seen:
-        return _obs("dns.resolves", Status.PASS, domain, "; ".join(seen))
+        return observe("dns.resolves", Status.PASS, domain, "; ".join(seen))
     failed = [answer.reason for answer in (a, aaaa, mx) if answer.status == "error"]
     if failed:
-        return _obs("dns.resolves", Status.ERROR, domain, reason=failed[0])
-    return _obs("dns.resolves", Status.FAIL, domain, "no A, AAAA or MX record")
+        return observe("dns.resolves", Status.ERROR, domain, reason=failed[0])
+    return observe("dns.resolves", Status.FAIL, domain, "no A, AAAA or MX record")
 
 
 async def _caa(domain: str, ctx: ScanContext) -> Observation:
     answer = await ctx.dns.query(domain, "CAA")
     match answer.status:
         case "ok":
-            return _obs("dns.caa", Status.PASS, domain, "; ".join(answer.records))
+            return observe("dns.caa", Status.PASS, domain, "; ".join(answer.records))
         case "nodata":
-            return _obs("dns.caa", Status.FAIL, domain, "no CAA record")
+            return observe("dns.caa", Status.FAIL, domain, "no CAA record")
         case "nxdomain":
-            return _obs("dns.caa", Status.SKIPPED, domain, reason=answer.reason)
-    return _obs("dns.caa", Status.ERROR, domain, reason=answer.reason)
+            return observe("dns.caa", Status.SKIPPED, domain, reason=answer.reason)
+    return observe("dns.caa", Status.ERROR, domain, reason=answer.reason)
 
 
 async def _signed_answer(
@@ -122,10 +114,10 @@ async def _dnssec(domain: str, ctx: ScanContext) -> Observation:
     try:
         status, evidence = await _judge_dnssec(dns.name.from_text(domain), ctx)
     except _Unjudgeable as exc:
-        return _obs("dns.dnssec", Status.ERROR, domain, reason=str(exc))
+        return observe("dns.dnssec", Status.ERROR, domain, reason=str(exc))
     if status is Status.SKIPPED:
-        return _obs("dns.dnssec", status, domain, reason=evidence)
-    return _obs("dns.dnssec", status, domain, evidence)
+        return observe("dns.dnssec", status, domain, reason=evidence)
+    return observe("dns.dnssec", status, domain, evidence)
 
 
 async def _judge_dnssec(name: dns.name.Name, ctx: ScanContext) -> tuple[Status, str]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rempart.engine.catalog import CATALOG
 from rempart.engine.checks.dns import real_mx
+from rempart.engine.checks.observe import observe, observe_all
 from rempart.engine.context import ConnectError, ScanContext
 from rempart.engine.guard import GuardRefusal, IPAddress
 from rempart.engine.model import Observation, Severity, Status
@@ -55,37 +56,15 @@ class _Published:
     error: str = ""
 
 
-def _obs(
-    check: str,
-    status: Status,
-    location: str,
-    evidence: str = "",
-    reason: str = "",
-    severity: Severity | None = None,
-) -> Observation:
-    return Observation(
-        check,
-        status,
-        severity or CATALOG[check].severity,
-        location,
-        evidence[:480],
-        reason=reason,
-    )
-
-
-def _all(ids: tuple[str, ...], status: Status, location: str, reason: str) -> list[Observation]:
-    return [_obs(c, status, location, reason=reason) for c in ids]
-
-
 async def run(target: Target, ctx: ScanContext) -> list[Observation]:
     if target.kind is not TargetKind.DOMAIN:
         return []
     domain = target.name
     mx = await ctx.dns.query(domain, "MX")
     if mx.status == "error":
-        return _all(MAIL_IDS, Status.ERROR, domain, mx.reason)
+        return observe_all(MAIL_IDS, Status.ERROR, domain, mx.reason)
     if mx.status == "nxdomain":
-        return _all(MAIL_IDS, Status.SKIPPED, domain, mx.reason)
+        return observe_all(MAIL_IDS, Status.SKIPPED, domain, mx.reason)
     hosts = _mx_hosts(real_mx(mx))
     found: list[Observation] = [_mx_observation(domain, mx.records, hosts)]
     (spf_obs, spf), (dmarc_obs, dmarc) = await asyncio.gather(
@@ -93,13 +72,15 @@ async def run(target: Target, ctx: ScanContext) -> list[Observation]:
     )
     found += spf_obs + dmarc_obs
     if hosts:
-        found.append(_obs("mail.parked_domain", Status.SKIPPED, domain, reason="the domain has MX"))
+        found.append(
+            observe("mail.parked_domain", Status.SKIPPED, domain, reason="the domain has MX")
+        )
         parts = await asyncio.gather(
             _dkim(domain, ctx), _mta_sts(domain, ctx), *(_starttls(h, ctx) for h in hosts)
         )
         found += [o for part in parts for o in part]
     else:
-        found += _all(
+        found += observe_all(
             MX_ONLY_IDS, Status.SKIPPED, domain, "the domain has no MX record: it receives no mail"
         )
         found.append(_parked(domain, spf, dmarc))
@@ -118,9 +99,9 @@ def _mx_hosts(records: list[str]) -> list[str]:
 
 def _mx_observation(domain: str, records: tuple[str, ...], hosts: list[str]) -> Observation:
     if hosts:
-        return _obs("mail.mx", Status.PASS, domain, "; ".join(records))
+        return observe("mail.mx", Status.PASS, domain, "; ".join(records))
     evidence = "null MX (RFC 7505): no mail accepted" if records else "no MX record"
-    return _obs("mail.mx", Status.FAIL, domain, evidence)
+    return observe("mail.mx", Status.FAIL, domain, evidence)
 
 
 # -- SPF -------------------------------------------------------------------------------
@@ -139,27 +120,31 @@ async def _spf(domain: str, ctx: ScanContext) -> tuple[list[Observation], _Publi
         return [], _Published(error="not selected")
     answer = await ctx.dns.query(domain, "TXT")
     if answer.status == "error":
-        return _all(SPF_IDS, Status.ERROR, domain, answer.reason), _Published(error=answer.reason)
+        return observe_all(SPF_IDS, Status.ERROR, domain, answer.reason), _Published(
+            error=answer.reason
+        )
     texts = tuple(spf_parser.find_spf(answer.records))
     missing, invalid, permissive = SPF_IDS
     if not texts:
         return [
-            _obs(missing, Status.FAIL, domain, "no v=spf1 TXT record"),
-            *_all((invalid, permissive), Status.SKIPPED, domain, "no SPF record"),
+            observe(missing, Status.FAIL, domain, "no v=spf1 TXT record"),
+            *observe_all((invalid, permissive), Status.SKIPPED, domain, "no SPF record"),
         ], _Published()
-    found = [_obs(missing, Status.PASS, domain, " | ".join(texts))]
+    found = [observe(missing, Status.PASS, domain, " | ".join(texts))]
     invalid_reason, record = await _spf_validity(domain, texts, ctx)
     if record is None:
         if invalid_reason.startswith("could not"):
-            found.append(_obs(invalid, Status.ERROR, domain, reason=invalid_reason))
+            found.append(observe(invalid, Status.ERROR, domain, reason=invalid_reason))
             return [
                 *found,
-                _obs(permissive, Status.ERROR, domain, reason=invalid_reason),
+                observe(permissive, Status.ERROR, domain, reason=invalid_reason),
             ], _Published(texts)
-        found.append(_obs(invalid, Status.FAIL, domain, invalid_reason))
-        found.append(_obs(permissive, Status.SKIPPED, domain, reason="the SPF record is invalid"))
+        found.append(observe(invalid, Status.FAIL, domain, invalid_reason))
+        found.append(
+            observe(permissive, Status.SKIPPED, domain, reason="the SPF record is invalid")
+        )
         return found, _Published(texts)
-    found.append(_obs(invalid, Status.PASS, domain, invalid_reason))
+    found.append(observe(invalid, Status.PASS, domain, invalid_reason))
     found.append(await _permissive(record, domain, ctx))
     return found, _Published(texts, spf=record)
 
@@ -225,14 +210,14 @@ async def _permissive(record: spf_parser.SpfRecord, domain: str, ctx: ScanContex
         try:
             followed = await _fetch_spf(followed.redirect.rstrip(".").lower(), ctx)
         except (_SpfProblem, _SpfUnreadable) as exc:
-            return _obs("mail.spf.permissive", Status.ERROR, domain, reason=str(exc))
+            return observe("mail.spf.permissive", Status.ERROR, domain, reason=str(exc))
         qualifier = followed.all_qualifier
     verdict = spf_parser.judge_all(qualifier)
     if not verdict.permissive:
-        return _obs(
+        return observe(
             "mail.spf.permissive", Status.PASS, domain, f"{verdict.description}: {record.text}"
         )
-    return _obs(
+    return observe(
         "mail.spf.permissive",
         Status.FAIL,
         domain,
@@ -249,28 +234,30 @@ async def _dmarc(domain: str, ctx: ScanContext) -> tuple[list[Observation], _Pub
         return [], _Published(error="not selected")
     answer = await ctx.dns.query(f"_dmarc.{domain}", "TXT")
     if answer.status == "error":
-        return _all(DMARC_IDS, Status.ERROR, domain, answer.reason), _Published(error=answer.reason)
+        return observe_all(DMARC_IDS, Status.ERROR, domain, answer.reason), _Published(
+            error=answer.reason
+        )
     texts = tuple(dmarc_parser.find_dmarc(answer.records))
     missing, invalid, policy_none, no_reporting = DMARC_IDS
     if not texts:
         return [
-            _obs(missing, Status.FAIL, domain, f"no v=DMARC1 TXT record at _dmarc.{domain}"),
-            *_all(DMARC_IDS[1:], Status.SKIPPED, domain, "no DMARC record"),
+            observe(missing, Status.FAIL, domain, f"no v=DMARC1 TXT record at _dmarc.{domain}"),
+            *observe_all(DMARC_IDS[1:], Status.SKIPPED, domain, "no DMARC record"),
         ], _Published()
-    found = [_obs(missing, Status.PASS, domain, " | ".join(texts))]
+    found = [observe(missing, Status.PASS, domain, " | ".join(texts))]
     try:
         if len(texts) > 1:  # RFC 7489 §6.6.3: several records, no DMARC processing
             raise dmarc_parser.DmarcSyntaxError(f"{len(texts)} DMARC records")
         record = dmarc_parser.parse_dmarc(texts[0])
     except dmarc_parser.DmarcSyntaxError as exc:
-        found.append(_obs(invalid, Status.FAIL, domain, f"{exc}: {' | '.join(texts)}"))
-        found += _all(DMARC_IDS[2:], Status.SKIPPED, domain, "the DMARC record is invalid")
+        found.append(observe(invalid, Status.FAIL, domain, f"{exc}: {' | '.join(texts)}"))
+        found += observe_all(DMARC_IDS[2:], Status.SKIPPED, domain, "the DMARC record is invalid")
         return found, _Published(texts)
-    found.append(_obs(invalid, Status.PASS, domain, record.text))
+    found.append(observe(invalid, Status.PASS, domain, record.text))
     weak = record.policy == "none" or record.pct < 100
-    found.append(_obs(policy_none, Status.FAIL if weak else Status.PASS, domain, record.text))
+    found.append(observe(policy_none, Status.FAIL if weak else Status.PASS, domain, record.text))
     reports = Status.PASS if record.rua else Status.FAIL
-    found.append(_obs(no_reporting, reports, domain, record.text))
+    found.append(observe(no_reporting, reports, domain, record.text))
     return found, _Published(texts, dmarc=record)
 
 
@@ -278,11 +265,11 @@ def _parked(domain: str, spf: _Published, dmarc: _Published) -> Observation:
     """RFC 7505 / NCSC guidance: a domain that sends no mail says so with SPF and DMARC."""
     check = "mail.parked_domain"
     if spf.error or dmarc.error:
-        return _obs(check, Status.ERROR, domain, reason=spf.error or dmarc.error)
+        return observe(check, Status.ERROR, domain, reason=spf.error or dmarc.error)
     locked = spf.spf is not None and spf.spf.is_lockdown
     rejecting = dmarc.dmarc is not None and dmarc.dmarc.policy == "reject"
     evidence = f"SPF: {' | '.join(spf.texts) or 'none'}; DMARC: {' | '.join(dmarc.texts) or 'none'}"
-    return _obs(check, Status.PASS if locked and rejecting else Status.FAIL, domain, evidence)
+    return observe(check, Status.PASS if locked and rejecting else Status.FAIL, domain, evidence)
 
 
 # -- DKIM and MTA-STS --------------------------------------------------------------------
@@ -299,11 +286,11 @@ async def _dkim(domain: str, ctx: ScanContext) -> list[Observation]:
     for selector, answer in zip(selectors, answers, strict=True):
         for text in answer.records:
             if _DKIM_KEY.search(text):
-                return [_obs(check, Status.PASS, domain, f"{selector}._domainkey: {text[:200]}")]
+                return [observe(check, Status.PASS, domain, f"{selector}._domainkey: {text[:200]}")]
     failed = [a.reason for a in answers if a.status == "error"]
     if failed:
         return [
-            _obs(
+            observe(
                 check,
                 Status.ERROR,
                 domain,
@@ -311,7 +298,7 @@ async def _dkim(domain: str, ctx: ScanContext) -> list[Observation]:
             )
         ]
     return [
-        _obs(
+        observe(
             check, Status.FAIL, domain, f"not found at the usual selectors ({', '.join(selectors)})"
         )
     ]
@@ -323,11 +310,11 @@ async def _mta_sts(domain: str, ctx: ScanContext) -> list[Observation]:
         return []
     answer = await ctx.dns.query(f"_mta-sts.{domain}", "TXT")
     if answer.status == "error":
-        return [_obs(check, Status.ERROR, domain, reason=answer.reason)]
+        return [observe(check, Status.ERROR, domain, reason=answer.reason)]
     records = [r for r in answer.records if _STS.match(r)]
     if records:
-        return [_obs(check, Status.PASS, domain, " | ".join(records))]
-    return [_obs(check, Status.FAIL, domain, f"no v=STSv1 TXT record at _mta-sts.{domain}")]
+        return [observe(check, Status.PASS, domain, " | ".join(records))]
+    return [observe(check, Status.FAIL, domain, f"no v=STSv1 TXT record at _mta-sts.{domain}")]
 
 
 # -- STARTTLS ------------------------------------------------------------------------------
@@ -340,18 +327,20 @@ async def _starttls(host: str, ctx: ScanContext) -> list[Observation]:
     resolution = await ctx.resolve(host)
     if not resolution.allowed:
         reason = resolution.error or "; ".join(resolution.refused) or f"{host} has no address"
-        return _all(STARTTLS_IDS, Status.ERROR, location, reason)
+        return observe_all(STARTTLS_IDS, Status.ERROR, location, reason)
     ip = resolution.allowed[0]
     try:
         offered, evidence = await _probe_starttls(ctx, ip)
     except (SmtpError, ConnectError, GuardRefusal, OSError) as exc:
-        return _all(STARTTLS_IDS, Status.ERROR, location, f"{ip}:25: {exc}")
+        return observe_all(STARTTLS_IDS, Status.ERROR, location, f"{ip}:25: {exc}")
     found = [
-        _obs("mail.starttls.missing", Status.PASS if offered else Status.FAIL, location, evidence)
+        observe(
+            "mail.starttls.missing", Status.PASS if offered else Status.FAIL, location, evidence
+        )
     ]
     if not offered:
         found.append(
-            _obs(
+            observe(
                 "mail.starttls.legacy_tls",
                 Status.SKIPPED,
                 location,
@@ -452,13 +441,13 @@ async def _legacy(ctx: ScanContext, ip: IPAddress, host: str, location: str) -> 
                     ctx.config.timeout,
                 )
             except ssl.SSLError as exc:
-                return _obs(
+                return observe(
                     check, Status.PASS, location, f"TLS 1.0 and 1.1 refused ({exc.reason or exc})"
                 )
             except ConnectionError:
                 # Some servers (aiosmtpd among them) drop the connection instead of sending
                 # a protocol_version alert: either way no TLS 1.0/1.1 session was possible.
-                return _obs(
+                return observe(
                     check,
                     Status.PASS,
                     location,
@@ -467,12 +456,12 @@ async def _legacy(ctx: ScanContext, ip: IPAddress, host: str, location: str) -> 
             ssl_object = writer.get_extra_info("ssl_object")
             version = ssl_object.version() if ssl_object is not None else "TLS 1.0/1.1"
     except TimeoutError:
-        return _obs(
+        return observe(
             check,
             Status.ERROR,
             location,
             reason=f"no TLS handshake answer within {ctx.config.timeout:g} s",
         )
     except (SmtpError, ConnectError, GuardRefusal, OSError) as exc:
-        return _obs(check, Status.ERROR, location, reason=f"{ip}:25: {exc}")
-    return _obs(check, Status.FAIL, location, f"accepted {version} after STARTTLS")
+        return observe(check, Status.ERROR, location, reason=f"{ip}:25: {exc}")
+    return observe(check, Status.FAIL, location, f"accepted {version} after STARTTLS")

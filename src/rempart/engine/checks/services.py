@@ -15,7 +15,8 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from rempart.engine import software
-from rempart.engine.catalog import CATALOG, ids_of_family
+from rempart.engine.catalog import ids_of_family
+from rempart.engine.checks.observe import observe
 from rempart.engine.context import ConnectError, ScanContext
 from rempart.engine.guard import GuardRefusal
 from rempart.engine.kev import kev_entry
@@ -80,20 +81,6 @@ NET_IDS = tuple(ids_of_family("net"))
 _T = TypeVar("_T")
 
 
-def _obs(
-    check: str,
-    status: Status,
-    location: str,
-    evidence: str = "",
-    *,
-    reason: str = "",
-    references: tuple[str, ...] = (),
-) -> Observation:
-    return Observation(
-        check, status, CATALOG[check].severity, location, evidence, references, reason
-    )
-
-
 def where(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
@@ -104,11 +91,11 @@ async def run(target: Target, ctx: ScanContext) -> list[Observation]:
         return []
     if target.kind is TargetKind.URL:
         reason = "exposed services are checked on domain and host targets, not on URLs"
-        return [_obs(c, Status.SKIPPED, str(target), reason=reason) for c in wanted]
+        return [observe(c, Status.SKIPPED, str(target), reason=reason) for c in wanted]
     resolution = await ctx.resolve(target.name)
     found: list[Observation] = []
     for refusal in resolution.refused:  # the guard's sentence: no traffic was sent
-        found += [_obs(c, Status.ERROR, target.name, reason=refusal) for c in wanted]
+        found += [observe(c, Status.ERROR, target.name, reason=refusal) for c in wanted]
     if resolution.error and not resolution.allowed:
         status = Status.SKIPPED if not resolution.exists else Status.ERROR
         reason = (
@@ -116,10 +103,10 @@ async def run(target: Target, ctx: ScanContext) -> list[Observation]:
             if not resolution.exists
             else (f"could not resolve {target.name}: {resolution.error}")
         )
-        found += [_obs(c, status, target.name, reason=reason) for c in wanted]
+        found += [observe(c, status, target.name, reason=reason) for c in wanted]
     elif not resolution.allowed and not resolution.refused:
         found += [
-            _obs(
+            observe(
                 c,
                 Status.SKIPPED,
                 target.name,
@@ -165,7 +152,7 @@ def _exposures(
         hits = [p for p in ports if p in open_ports]
         for port in hits:
             evidence = f"{PRODUCT_BY_PORT[port]} port {port}/tcp accepts connections"
-            found.append(_obs(check, Status.FAIL, where(ip, port), evidence))
+            found.append(observe(check, Status.FAIL, where(ip, port), evidence))
         if not hits:
             listed = ", ".join(f"{p}/tcp" for p in ports)
             evidence = f"{listed} closed"
@@ -174,7 +161,7 @@ def _exposures(
                     f"; none of the {len(RISKY_PORTS)} ports answered in time "
                     "(filtered, or the host is down)"
                 )
-            found.append(_obs(check, Status.PASS, ip, evidence))
+            found.append(observe(check, Status.PASS, ip, evidence))
     return found
 
 
@@ -200,13 +187,13 @@ async def _attempt(ctx: ScanContext, what: str, job: Awaitable[_T]) -> _T | str:
 
 async def _smb(ip: str, ports: list[int], ctx: ScanContext) -> list[Observation]:
     if not ports:
-        return [_obs("net.smb.v1", Status.SKIPPED, ip, reason="no SMB port (445, 139) is open")]
+        return [observe("net.smb.v1", Status.SKIPPED, ip, reason="no SMB port (445, 139) is open")]
     found: list[Observation] = []
     for port in ports:
         place = where(ip, port)
         verdict = await _attempt(ctx, f"SMB negotiation with {place}", probe_smbv1(ctx, ip, port))
         if isinstance(verdict, str):
-            found.append(_obs("net.smb.v1", Status.ERROR, place, reason=verdict))
+            found.append(observe("net.smb.v1", Status.ERROR, place, reason=verdict))
         else:
             found.append(_smb_observation(place, verdict))
     return found
@@ -214,8 +201,10 @@ async def _smb(ip: str, ports: list[int], ctx: ScanContext) -> list[Observation]
 
 def _smb_observation(place: str, verdict: SmbV1Verdict) -> Observation:
     if verdict.accepts_v1:
-        return _obs("net.smb.v1", Status.FAIL, place, verdict.evidence, references=SMBV1_REFERENCES)
-    return _obs("net.smb.v1", Status.PASS, place, verdict.evidence)
+        return observe(
+            "net.smb.v1", Status.FAIL, place, verdict.evidence, references=SMBV1_REFERENCES
+        )
+    return observe("net.smb.v1", Status.PASS, place, verdict.evidence)
 
 
 async def _banners(
@@ -230,7 +219,7 @@ async def _banners(
     if FTP_PORT not in open_ports:
         if ctx.wants("net.ftp.anonymous"):
             found.append(
-                _obs("net.ftp.anonymous", Status.SKIPPED, ip, reason="FTP port 21 is closed")
+                observe("net.ftp.anonymous", Status.SKIPPED, ip, reason="FTP port 21 is closed")
             )
         return results
     place = where(ip, FTP_PORT)
@@ -247,24 +236,26 @@ async def _banners(
 
 def _ftp_observation(place: str, session: FtpSession | str) -> Observation:
     if isinstance(session, str):
-        return _obs("net.ftp.anonymous", Status.ERROR, place, reason=session)
+        return observe("net.ftp.anonymous", Status.ERROR, place, reason=session)
     status = Status.FAIL if session.anonymous else Status.PASS
-    return _obs("net.ftp.anonymous", status, place, f"USER anonymous: {session.evidence}")
+    return observe("net.ftp.anonymous", status, place, f"USER anonymous: {session.evidence}")
 
 
 def _versions(ip: str, banners: dict[int, Banner | str]) -> list[Observation]:
     if not banners:
-        return [_obs("net.service.version", Status.PASS, ip, "no open service with a banner probe")]
+        return [
+            observe("net.service.version", Status.PASS, ip, "no open service with a banner probe")
+        ]
     found: list[Observation] = []
     for port, banner in sorted(banners.items()):
         place = where(ip, port)
         if isinstance(banner, str):
-            found.append(_obs("net.service.version", Status.ERROR, place, reason=banner))
+            found.append(observe("net.service.version", Status.ERROR, place, reason=banner))
         elif banner.discloses_version:
             evidence = f"{banner.product} {banner.version} ({banner.evidence})"
-            found.append(_obs("net.service.version", Status.FAIL, place, evidence[:480]))
+            found.append(observe("net.service.version", Status.FAIL, place, evidence[:480]))
         else:
-            found.append(_obs("net.service.version", Status.PASS, place, banner.evidence))
+            found.append(observe("net.service.version", Status.PASS, place, banner.evidence))
     return found
 
 
@@ -274,9 +265,9 @@ def _known_exploited(ip: str, banners: dict[int, Banner | str]) -> list[Observat
         unread = [b for b in banners.values() if isinstance(b, str)]
         if unread:
             reason = "no banner disclosed a version and some could not be read: " + unread[0]
-            return [_obs("net.service.known_exploited", Status.ERROR, ip, reason=reason)]
+            return [observe("net.service.known_exploited", Status.ERROR, ip, reason=reason)]
         return [
-            _obs(
+            observe(
                 "net.service.known_exploited",
                 Status.PASS,
                 ip,
@@ -299,14 +290,14 @@ def _kev_observation(place: str, banner: Banner) -> Observation:
                 hits.append(f"{cve} (CISA KEV, added {entry.date_added})")
     if hits:
         evidence = f"{name} on {place}: {'; '.join(hits)}"
-        return _obs(
+        return observe(
             "net.service.known_exploited",
             Status.FAIL,
             place,
             evidence[:480],
             references=tuple(references),
         )
-    return _obs(
+    return observe(
         "net.service.known_exploited",
         Status.PASS,
         place,

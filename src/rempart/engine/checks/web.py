@@ -15,9 +15,10 @@ from collections.abc import Iterable
 import httpx
 
 from rempart.engine import software
-from rempart.engine.catalog import CATALOG, ids_of_family
+from rempart.engine.catalog import ids_of_family
+from rempart.engine.checks.observe import observe, observe_all
 from rempart.engine.context import ScanContext
-from rempart.engine.model import Observation, Severity, Status
+from rempart.engine.model import Observation, Status
 from rempart.engine.net.http import HttpError, HttpResponse, fetch
 from rempart.engine.parsers import headers as hp
 from rempart.engine.target import Target, TargetKind
@@ -34,35 +35,11 @@ _NOT_LISTENING = frozenset({"refused"})  # an HttpError kind meaning "nothing th
 Fetched = HttpResponse | HttpError
 
 
-def _obs(
-    check: str,
-    status: Status,
-    location: str,
-    evidence: str = "",
-    reason: str = "",
-    references: Iterable[str] = (),
-    severity: Severity | None = None,
-) -> Observation:
-    return Observation(
-        check,
-        status,
-        severity or CATALOG[check].severity,
-        location,
-        evidence=evidence[:480],
-        references=tuple(references),
-        reason=reason,
-    )
-
-
-def _all(ids: Iterable[str], status: Status, location: str, reason: str) -> list[Observation]:
-    return [_obs(i, status, location, reason=reason) for i in ids]
-
-
 def _ok(
     check: str, failing: bool, location: str, evidence: str, refs: Iterable[str] = ()
 ) -> Observation:
     status = Status.FAIL if failing else Status.PASS
-    return _obs(check, status, location, evidence, references=refs if failing else ())
+    return observe(check, status, location, evidence, references=refs if failing else ())
 
 
 # -- which URLs -------------------------------------------------------------------------
@@ -133,11 +110,11 @@ async def _domain_without_address(target: Target, ctx: ScanContext) -> list[Obse
         return None
     wanted = [i for i in WEB_IDS if ctx.wants(i)]
     if resolution.refused:
-        return _all(wanted, Status.ERROR, target.name, "; ".join(resolution.refused))
+        return observe_all(wanted, Status.ERROR, target.name, "; ".join(resolution.refused))
     if resolution.error and resolution.exists:
-        return _all(wanted, Status.ERROR, target.name, resolution.error)
+        return observe_all(wanted, Status.ERROR, target.name, resolution.error)
     reason = f"{target.name} has no address: no website to check"
-    return _all(wanted, Status.SKIPPED, target.name, reason)
+    return observe_all(wanted, Status.SKIPPED, target.name, reason)
 
 
 # -- http -> https ------------------------------------------------------------------------
@@ -149,18 +126,18 @@ def _https_redirect(
     check = "web.https_redirect.missing"
     location = http_url or https_url or ""
     if http_url is None or side is None:
-        return _obs(
+        return observe(
             check, Status.SKIPPED, location, reason="no plain-HTTP URL to check for this target"
         )
     if isinstance(side, HttpError):
         if side.kind in _NOT_LISTENING:
-            return _obs(
+            return observe(
                 check,
                 Status.SKIPPED,
                 location,
                 reason=f"HTTP does not answer ({side}), nothing to redirect",
             )
-        return _obs(check, Status.ERROR, location, reason=str(side))
+        return observe(check, Status.ERROR, location, reason=str(side))
     failing, evidence = redirect_verdict(http_url, side)
     return _ok(check, failing, location, evidence)
 
@@ -189,23 +166,25 @@ def redirect_verdict(http_url: str, response: HttpResponse) -> tuple[bool, str]:
 def _hsts(https_url: str | None, side: Fetched | None) -> list[Observation]:
     location = https_url or ""
     if https_url is None or side is None:
-        return _all(HSTS_IDS, Status.SKIPPED, location, "no HTTPS URL for this target")
+        return observe_all(HSTS_IDS, Status.SKIPPED, location, "no HTTPS URL for this target")
     if isinstance(side, HttpError):
         if side.kind in _NOT_LISTENING:
-            return _all(HSTS_IDS, Status.SKIPPED, location, f"HTTPS does not answer ({side})")
-        return _all(HSTS_IDS, Status.ERROR, location, str(side))
+            return observe_all(
+                HSTS_IDS, Status.SKIPPED, location, f"HTTPS does not answer ({side})"
+            )
+        return observe_all(HSTS_IDS, Status.ERROR, location, str(side))
     value = hsts_value(https_url, side)
     if value is None:
         return [
             _ok("web.hsts.missing", True, location, "no Strict-Transport-Security header"),
-            _obs("web.hsts.short", Status.SKIPPED, location, reason="no HSTS header"),
+            observe("web.hsts.short", Status.SKIPPED, location, reason="no HSTS header"),
         ]
     parsed = hp.parse_hsts(value)
     evidence = f"Strict-Transport-Security: {value}"
     if parsed.max_age is None:
         return [
             _ok("web.hsts.missing", True, location, f"{evidence} (no valid max-age: ignored)"),
-            _obs("web.hsts.short", Status.SKIPPED, location, reason="no valid HSTS header"),
+            observe("web.hsts.short", Status.SKIPPED, location, reason="no valid HSTS header"),
         ]
     return [
         _ok("web.hsts.missing", False, location, evidence),
@@ -254,11 +233,13 @@ async def _header_checks(
 ) -> list[Observation]:
     wanted = [i for i in HEADER_IDS if ctx.wants(i)]
     if source is None:
-        return _all(wanted, Status.SKIPPED, fallback_location, "no web URL for this target")
+        return observe_all(wanted, Status.SKIPPED, fallback_location, "no web URL for this target")
     if isinstance(source, HttpError):
         if source.kind in _NOT_LISTENING:
-            return _all(wanted, Status.SKIPPED, fallback_location, f"no website answers ({source})")
-        return _all(wanted, Status.ERROR, fallback_location, str(source))
+            return observe_all(
+                wanted, Status.SKIPPED, fallback_location, f"no website answers ({source})"
+            )
+        return observe_all(wanted, Status.ERROR, fallback_location, str(source))
     location = source.chain[0].url
     found = judge_headers(source, location)
     if ctx.wants("web.security_txt.missing"):
@@ -309,7 +290,9 @@ def _csp(value: str | None, location: str) -> list[Observation]:
     if value is None:
         return [
             _ok("web.csp.missing", True, location, "no Content-Security-Policy"),
-            _obs("web.csp.unsafe", Status.SKIPPED, location, reason="no Content-Security-Policy"),
+            observe(
+                "web.csp.unsafe", Status.SKIPPED, location, reason="no Content-Security-Policy"
+            ),
         ]
     evidence = f"Content-Security-Policy: {value}"
     reasons = hp.csp_unsafe_reasons(hp.parse_csp(value))
@@ -375,7 +358,7 @@ async def _security_txt(ctx: ScanContext, site_url: str) -> Observation:
     try:
         response = await fetch(ctx, url)
     except HttpError as exc:
-        return _obs(check, Status.ERROR, url, reason=str(exc))
+        return observe(check, Status.ERROR, url, reason=str(exc))
     if response.status != 200:
         return _ok(check, True, url, f"HTTP {response.status}")
     looks_html = response.body.lstrip()[:1] == "<"  # a soft-404 page is not a security.txt
