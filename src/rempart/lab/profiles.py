@@ -16,6 +16,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rempart.engine.catalog import CATALOG
+
 MIN_COVERAGE_SIZE = 30
 LAB_ZONE = "lab"
 
@@ -197,67 +199,8 @@ def business_address(index: int) -> str:
 # -- generation ------------------------------------------------------------------------
 # Weaknesses are named by check id; ``_apply`` turns one into profile settings.
 
-FORCEABLE: tuple[str, ...] = (
-    "dns.resolves",
-    "dns.dnssec",
-    "dns.caa",
-    "mail.mx",
-    "mail.spf.missing",
-    "mail.spf.invalid",
-    "mail.spf.permissive",
-    "mail.dmarc.missing",
-    "mail.dmarc.invalid",
-    "mail.dmarc.policy_none",
-    "mail.dmarc.no_reporting",
-    "mail.dkim.missing",
-    "mail.starttls.missing",
-    "mail.starttls.legacy_tls",
-    "mail.mta_sts.missing",
-    "mail.parked_domain",
-    "tls.missing",
-    "tls.protocol.sslv2",
-    "tls.protocol.sslv3",
-    "tls.protocol.tls10",
-    "tls.protocol.tls11",
-    "tls.protocol.no_tls13",
-    "tls.cipher.weak",
-    "tls.cipher.no_forward_secrecy",
-    "tls.cert.expired",
-    "tls.cert.not_yet_valid",
-    "tls.cert.expiring",
-    "tls.cert.hostname_mismatch",
-    "tls.cert.untrusted",
-    "tls.cert.weak_key",
-    "tls.cert.weak_signature",
-    "tls.vuln.heartbleed",
-    "tls.vuln.robot",
-    "tls.vuln.ccs_injection",
-    "tls.compression",
-    "tls.renegotiation.insecure",
-    "web.https_redirect.missing",
-    "web.hsts.missing",
-    "web.hsts.short",
-    "web.csp.missing",
-    "web.csp.unsafe",
-    "web.frame.missing",
-    "web.xcto.missing",
-    "web.referrer_policy.missing",
-    "web.cookie.insecure",
-    "web.server_version",
-    "web.security_txt.missing",
-    "web.cms.outdated",
-    "net.exposed.smb",
-    "net.smb.v1",
-    "net.exposed.rdp",
-    "net.exposed.telnet",
-    "net.exposed.ftp",
-    "net.ftp.anonymous",
-    "net.exposed.database",
-    "net.exposed.vnc",
-    "net.exposed.winrm",
-    "net.service.known_exploited",
-    "net.service.version",
-)
+# Every catalog id is a weakness some business gets (tests/lab/test_profiles.py).
+FORCEABLE: tuple[str, ...] = tuple(CATALOG)
 
 # Weaknesses that change the shape of a business (no website, no mail…): never drawn as
 # random extras, only dealt, so most businesses keep every surface to test.
@@ -299,8 +242,53 @@ class _Draft:
     services: dict[int, Service] = field(default_factory=dict)
 
 
+# Weaknesses that are one setting: (section of the draft, field, value).
+_SETTINGS: dict[str, tuple[str, str, object]] = {
+    "dns.caa": ("dns", "caa", False),
+    "mail.spf.missing": ("mail", "spf", "none"),
+    "mail.dmarc.missing": ("mail", "dmarc", "none"),
+    "mail.dmarc.invalid": ("mail", "dmarc", "invalid"),
+    "mail.dkim.missing": ("mail", "dkim_selector", None),
+    "mail.starttls.missing": ("mail", "starttls", False),
+    "mail.mta_sts.missing": ("mail", "mta_sts", False),
+    "tls.missing": ("web", "https", False),
+    "tls.protocol.sslv2": ("tls", "sslv2", True),
+    "tls.protocol.sslv3": ("tls", "sslv3", True),
+    "tls.protocol.tls10": ("tls", "tls10", True),
+    "tls.protocol.tls11": ("tls", "tls11", True),
+    "tls.protocol.no_tls13": ("tls", "tls13", False),
+    "tls.cipher.weak": ("tls", "weak_cipher", True),
+    "tls.cipher.no_forward_secrecy": ("tls", "no_forward_secrecy", True),
+    "tls.cert.expired": ("cert", "validity", "expired"),
+    "tls.cert.not_yet_valid": ("cert", "validity", "not_yet_valid"),
+    "tls.cert.expiring": ("cert", "validity", "expiring"),
+    "tls.cert.hostname_mismatch": ("cert", "matches_host", False),
+    "tls.cert.untrusted": ("cert", "self_signed", True),
+    "tls.cert.weak_key": ("cert", "key", "rsa1024"),
+    "tls.cert.weak_signature": ("cert", "signature", "sha1"),
+    "tls.vuln.heartbleed": ("tls", "heartbleed", True),
+    "tls.vuln.robot": ("tls", "robot", True),
+    "tls.vuln.ccs_injection": ("tls", "ccs_injection", True),
+    "tls.compression": ("tls", "compression", True),
+    "tls.renegotiation.insecure": ("tls", "insecure_renegotiation", True),
+    "web.https_redirect.missing": ("web", "https_redirect", False),
+    "web.hsts.missing": ("web", "hsts", "none"),
+    "web.hsts.short": ("web", "hsts", "short"),
+    "web.csp.missing": ("web", "csp", "none"),
+    "web.csp.unsafe": ("web", "csp", "unsafe"),
+    "web.frame.missing": ("web", "frame_protection", False),
+    "web.xcto.missing": ("web", "xcto", False),
+    "web.referrer_policy.missing": ("web", "referrer_policy", False),
+    "web.security_txt.missing": ("web", "security_txt", False),
+}
+
+
 def _apply(weakness: str, d: _Draft, rng: random.Random) -> None:
-    m, w, t, c = d.mail, d.web, d.tls, d.cert
+    if weakness in _SETTINGS:
+        section, name, value = _SETTINGS[weakness]
+        getattr(d, section)[name] = value
+        return
+    m, w = d.mail, d.web
     match weakness:
         case "dns.resolves":
             d.dns["has_address"] = False
@@ -308,103 +296,31 @@ def _apply(weakness: str, d: _Draft, rng: random.Random) -> None:
             w["http"] = w["https"] = False
         case "dns.dnssec":
             d.dns["dnssec"] = rng.choice(("unsigned", "bogus"))
-        case "dns.caa":
-            d.dns["caa"] = False
         case "mail.mx":
             m["has_mx"] = False
             m["spf"], m["dmarc"] = "lockdown", "reject"  # a parked domain done right
         case "mail.parked_domain":
             m["has_mx"] = False
             m["spf"] = rng.choice(("good", "softfail"))  # not the lock-down "-all" alone
-        case "mail.spf.missing":
-            m["spf"] = "none"
         case "mail.spf.invalid":
             m["spf"] = rng.choice(("two_records", "syntax", "too_many_lookups"))
         case "mail.spf.permissive":
             m["spf"] = rng.choice(("plus_all", "qmark_all", "no_all"))
-        case "mail.dmarc.missing":
-            m["dmarc"] = "none"
-        case "mail.dmarc.invalid":
-            m["dmarc"] = "invalid"
         case "mail.dmarc.policy_none":
             m["dmarc"] = rng.choice(("p_none", "pct50"))
         case "mail.dmarc.no_reporting":
             m["dmarc_rua"] = False
             if m.get("dmarc") in ("none", "invalid"):
                 m["dmarc"] = "quarantine"  # reporting is only judged on a valid record
-        case "mail.dkim.missing":
-            m["dkim_selector"] = None
-        case "mail.starttls.missing":
-            m["starttls"] = False
         case "mail.starttls.legacy_tls":
             m["legacy_tls"] = True
             m["starttls"] = True
-        case "mail.mta_sts.missing":
-            m["mta_sts"] = False
-        case "tls.missing":
-            w["https"] = False
-        case "tls.protocol.sslv2":
-            t["sslv2"] = True
-        case "tls.protocol.sslv3":
-            t["sslv3"] = True
-        case "tls.protocol.tls10":
-            t["tls10"] = True
-        case "tls.protocol.tls11":
-            t["tls11"] = True
-        case "tls.protocol.no_tls13":
-            t["tls13"] = False
-        case "tls.cipher.weak":
-            t["weak_cipher"] = True
-        case "tls.cipher.no_forward_secrecy":
-            t["no_forward_secrecy"] = True
-        case "tls.cert.expired":
-            c["validity"] = "expired"
-        case "tls.cert.not_yet_valid":
-            c["validity"] = "not_yet_valid"
-        case "tls.cert.expiring":
-            c["validity"] = "expiring"
-        case "tls.cert.hostname_mismatch":
-            c["matches_host"] = False
-        case "tls.cert.untrusted":
-            c["self_signed"] = True
-        case "tls.cert.weak_key":
-            c["key"] = "rsa1024"
-        case "tls.cert.weak_signature":
-            c["signature"] = "sha1"
-        case "tls.vuln.heartbleed":
-            t["heartbleed"] = True
-        case "tls.vuln.robot":
-            t["robot"] = True
-        case "tls.vuln.ccs_injection":
-            t["ccs_injection"] = True
-        case "tls.compression":
-            t["compression"] = True
-        case "tls.renegotiation.insecure":
-            t["insecure_renegotiation"] = True
-        case "web.https_redirect.missing":
-            w["https_redirect"] = False
-        case "web.hsts.missing":
-            w["hsts"] = "none"
-        case "web.hsts.short":
-            w["hsts"] = "short"
-        case "web.csp.missing":
-            w["csp"] = "none"
-        case "web.csp.unsafe":
-            w["csp"] = "unsafe"
-        case "web.frame.missing":
-            w["frame_protection"] = False
-        case "web.xcto.missing":
-            w["xcto"] = False
-        case "web.referrer_policy.missing":
-            w["referrer_policy"] = False
         case "web.cookie.insecure":
             w["cookies"] = (
                 rng.choice((Cookie("sessionid", False, True), Cookie("PHPSESSID", True, False))),
             )
         case "web.server_version":
             w["server_header"] = rng.choice(("Apache/2.4.41 (Ubuntu)", "nginx/1.18.0"))
-        case "web.security_txt.missing":
-            w["security_txt"] = False
         case "web.cms.outdated":
             w["wordpress"] = rng.choice(("5.8.1", "4.9.8", "6.0.2"))
         case "net.exposed.smb":
