@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-import warnings
 from dataclasses import dataclass
 
 from rempart.engine.catalog import CATALOG
@@ -21,6 +20,7 @@ from rempart.engine.checks.observe import observe, observe_all
 from rempart.engine.context import ConnectError, ScanContext
 from rempart.engine.guard import GuardRefusal, IPAddress
 from rempart.engine.model import Observation, Severity, Status
+from rempart.engine.net import smtp
 from rempart.engine.parsers import dmarc as dmarc_parser
 from rempart.engine.parsers import spf as spf_parser
 from rempart.engine.target import Target, TargetKind
@@ -36,14 +36,8 @@ DMARC_IDS = (
 STARTTLS_IDS = ("mail.starttls.missing", "mail.starttls.legacy_tls")
 MX_ONLY_IDS = ("mail.dkim.missing", "mail.mta_sts.missing", *STARTTLS_IDS)
 MAX_MX_HOSTS = 10  # polite bound: real domains list one to five
-MAX_REPLY_LINES = 64
-EHLO_NAME = "rempart.invalid"  # RFC 2606 name: the scanner claims no real domain
 _STS = re.compile(r"^v=STSv1\s*(;|$)")  # RFC 8461 §3.1
 _DKIM_KEY = re.compile(r"(?:^|;)\s*p\s*=\s*[A-Za-z0-9+/]")  # RFC 6376 §3.6.1: p= non-empty
-
-
-class SmtpError(Exception):
-    """The SMTP peer did not behave like a mail server; the message says how."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +325,7 @@ async def _starttls(host: str, ctx: ScanContext) -> list[Observation]:
     ip = resolution.allowed[0]
     try:
         offered, evidence = await _probe_starttls(ctx, ip)
-    except (SmtpError, ConnectError, GuardRefusal, OSError) as exc:
+    except (smtp.SmtpError, ConnectError, GuardRefusal, OSError) as exc:
         return observe_all(STARTTLS_IDS, Status.ERROR, location, f"{ip}:25: {exc}")
     found = [
         observe(
@@ -352,92 +346,25 @@ async def _starttls(host: str, ctx: ScanContext) -> list[Observation]:
     return found
 
 
-def parse_reply_line(raw: bytes) -> tuple[int, bool, str]:
-    """One SMTP reply line (RFC 5321 §4.2): (code, more lines follow, text)."""
-    line = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
-    match = re.fullmatch(r"([2-5][0-9]{2})([ -]?)(.*)", line)
-    if not match or (not match[2] and match[3]):
-        raise SmtpError(f"not an SMTP reply: {line[:80]!r}")
-    return int(match[1]), match[2] == "-", match[3]
-
-
-async def _reply(
-    ctx: ScanContext, reader: asyncio.StreamReader, what: str
-) -> tuple[int, list[str]]:
-    lines: list[str] = []
-    for _ in range(MAX_REPLY_LINES):
-        try:
-            raw = await ctx.readline(reader)
-        except TimeoutError:
-            raise SmtpError(f"no {what} within {ctx.config.timeout:g} s") from None
-        except ValueError:  # asyncio's LimitOverrunError: a line without end
-            raise SmtpError(f"{what}: line too long") from None
-        if not raw:
-            raise SmtpError(f"connection closed while waiting for the {what}")
-        code, more, text = parse_reply_line(raw)
-        lines.append(text)
-        if not more:
-            return code, lines
-    raise SmtpError(f"{what} longer than {MAX_REPLY_LINES} lines")
-
-
-async def _command(
-    ctx: ScanContext, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: str
-) -> tuple[int, list[str]]:
-    writer.write(line.encode("ascii") + b"\r\n")
-    await asyncio.wait_for(writer.drain(), ctx.config.timeout)
-    return await _reply(ctx, reader, f"reply to {line.split()[0]}")
-
-
-async def _greet(
-    ctx: ScanContext, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> tuple[str, list[str]]:
-    """Read the 220 greeting and say EHLO; return (greeting, EHLO keywords)."""
-    code, banner = await _reply(ctx, reader, "SMTP greeting")
-    if code != 220:
-        raise SmtpError(f"the server greets with {code} {banner[0][:80]} (no service)")
-    code, ehlo = await _command(ctx, reader, writer, f"EHLO {EHLO_NAME}")
-    if code != 250:
-        raise SmtpError(f"EHLO refused: {code} {ehlo[0][:80]}")
-    keywords = [line.split()[0].upper() for line in ehlo[1:] if line.split()]
-    return banner[0], keywords
-
-
 async def _probe_starttls(ctx: ScanContext, ip: IPAddress) -> tuple[bool, str]:
     async with ctx.connect(ip, 25) as (reader, writer):
-        banner, keywords = await _greet(ctx, reader, writer)
+        banner, keywords = await smtp.greet(ctx, reader, writer)
         writer.write(b"QUIT\r\n")
     evidence = f"220 {banner}; EHLO: {' '.join(keywords) or '(no extensions)'}"
     return "STARTTLS" in keywords, evidence
-
-
-def legacy_client_context() -> ssl.SSLContext:
-    """A client that speaks only TLS 1.0 and 1.1, with OpenSSL 3's floor lowered.
-
-    No certificate check: the question is which versions the server accepts, not whom.
-    """
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with warnings.catch_warnings():  # deprecated on purpose: these are what we probe for
-        warnings.simplefilter("ignore", DeprecationWarning)
-        context.minimum_version = ssl.TLSVersion.TLSv1
-        context.maximum_version = ssl.TLSVersion.TLSv1_1
-    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 disables TLS 1.0/1.1 above 0
-    return context
 
 
 async def _legacy(ctx: ScanContext, ip: IPAddress, host: str, location: str) -> Observation:
     check = "mail.starttls.legacy_tls"
     try:
         async with ctx.connect(ip, 25) as (reader, writer):
-            await _greet(ctx, reader, writer)
-            code, text = await _command(ctx, reader, writer, "STARTTLS")
+            await smtp.greet(ctx, reader, writer)
+            code, text = await smtp.command(ctx, reader, writer, "STARTTLS")
             if code != 220:
-                raise SmtpError(f"STARTTLS refused: {code} {text[0][:80]}")
+                raise smtp.SmtpError(f"STARTTLS refused: {code} {text[0][:80]}")
             try:
                 await asyncio.wait_for(
-                    writer.start_tls(legacy_client_context(), server_hostname=host),
+                    writer.start_tls(smtp.legacy_client_context(), server_hostname=host),
                     ctx.config.timeout,
                 )
             except ssl.SSLError as exc:
@@ -462,6 +389,6 @@ async def _legacy(ctx: ScanContext, ip: IPAddress, host: str, location: str) -> 
             location,
             reason=f"no TLS handshake answer within {ctx.config.timeout:g} s",
         )
-    except (SmtpError, ConnectError, GuardRefusal, OSError) as exc:
+    except (smtp.SmtpError, ConnectError, GuardRefusal, OSError) as exc:
         return observe(check, Status.ERROR, location, reason=f"{ip}:25: {exc}")
     return observe(check, Status.FAIL, location, f"accepted {version} after STARTTLS")
