@@ -11,20 +11,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ssl
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 
-from rempart.engine.catalog import CATALOG, ids_of_family
-from rempart.engine.context import ConnectError, ScanContext
-from rempart.engine.guard import GuardRefusal
+from rempart.engine.catalog import ids_of_family
+from rempart.engine.checks import tls_flaws
+from rempart.engine.checks.tls_probe import (
+    ALL_SUITES,
+    BASELINE_SUITES,
+    NetErrors,
+    Out,
+    Probe,
+    Subject,
+    make_hello,
+    send_probe,
+)
+from rempart.engine.context import ScanContext
 from rempart.engine.model import Observation, Status
-from rempart.engine.net import tlsraw
 from rempart.engine.net import tlsrecords as tr
 from rempart.engine.net import x509check as xc
-from rempart.engine.net.tlsraw import ServerFlight
 from rempart.engine.target import Target, TargetKind
 
 TLS_IDS = tuple(ids_of_family("tls"))
@@ -36,84 +41,7 @@ PROTOCOLS = {
     "tls.protocol.tls11": tr.TLS11,
 }
 LEGACY = (tr.TLS12, tr.TLS11, tr.TLS10, tr.SSL3)  # the versions with a plaintext flight
-ALL_SUITES = tuple(c for c in tr.SUITE_NAMES if c not in tr.TLS13_SUITES)  # strong first
-BASELINE_SUITES = tr.FS_SUITES + tr.RSA_KX_SUITES
 _ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.PASS: 2, Status.INFO: 3, Status.SKIPPED: 4}
-NetErrors = (ConnectError, GuardRefusal, tr.TlsParseError, tlsraw.ProbeError, OSError, TimeoutError)
-
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    host: str  # the name the certificate must carry (or the IP)
-    ip: str
-    port: int
-    location: str
-
-    @property
-    def sni(self) -> str | None:
-        return None if self.host == self.ip else self.host
-
-
-@dataclass(slots=True)
-class Out:
-    """Observations of one subject, one per check id."""
-
-    location: str
-    found: dict[str, Observation] = field(default_factory=dict)
-
-    def add(self, check: str, status: Status, evidence: str = "", reason: str = "") -> None:
-        self.found[check] = Observation(
-            check, status, CATALOG[check].severity, self.location, evidence[:480], (), reason
-        )
-
-    def verdict(self, check: str, verdict: xc.Verdict) -> None:
-        self.add(check, Status.FAIL if verdict.failed else Status.PASS, verdict.evidence)
-
-    def all(self, checks: tuple[str, ...], status: Status, reason: str) -> None:
-        for check in checks:
-            if check not in self.found:
-                self.add(check, status, reason=reason)
-
-
-@dataclass(frozen=True, slots=True)
-class Probe:
-    flight: ServerFlight | None
-    error: str = ""
-    unreachable: bool = False  # the connection itself failed
-
-    def accepted(self, version: int) -> bool:
-        if self.flight is None:
-            return False
-        if version == tr.SSL2:
-            return self.flight.sslv2 is not None and bool(self.flight.sslv2.ciphers)
-        hello = self.flight.hello
-        return hello is not None and hello.negotiated_version == version
-
-    def describe(self) -> str:
-        return self.error or (self.flight.describe() if self.flight else "")
-
-
-def _hello(version: int, suites: tuple[int, ...], sub: Subject, **opts: object) -> bytes:
-    key = b""
-    if version == tr.TLS13:
-        key = x25519.X25519PrivateKey.generate().public_key().public_bytes_raw()
-    options = tr.HelloOptions(server_name=sub.sni, key_share=key, **opts)  # type: ignore[arg-type]
-    chosen = tr.TLS13_SUITES if version == tr.TLS13 else tuple(tr.suites_for(version, suites))
-    return tr.client_hello(version, chosen, options)
-
-
-async def _probe(ctx: ScanContext, sub: Subject, hello: bytes, label: str) -> Probe:
-    try:
-        flight = await tlsraw.hello_flight(ctx, sub.ip, sub.port, hello)
-    except (ConnectError, GuardRefusal) as exc:
-        return Probe(None, str(exc), unreachable=True)
-    except tr.TlsParseError as exc:
-        return Probe(None, f"the answer to a {label} ClientHello is not TLS ({exc})")
-    except (OSError, TimeoutError) as exc:
-        return Probe(None, f"{label} ClientHello: connection failed ({exc or 'timeout'})")
-    if flight.timed_out and flight.hello is None and flight.alert is None:
-        return Probe(flight, f"no answer to a {label} ClientHello within {ctx.config.timeout:g} s")
-    return Probe(flight)
 
 
 # -- subjects --------------------------------------------------------------------------
@@ -178,19 +106,24 @@ def merge(results: list[list[Observation]], ips: list[str]) -> list[Observation]
 async def scan_subject(ctx: ScanContext, sub: Subject) -> list[Observation]:
     """Every tls check on one (host, ip, port)."""
     out = Out(sub.location)
-    base = await _probe(ctx, sub, _hello(tr.TLS12, BASELINE_SUITES, sub), "TLS 1.2")
+    base = await send_probe(ctx, sub, make_hello(tr.TLS12, BASELINE_SUITES, sub), "TLS 1.2")
     if base.unreachable:
         await _no_tls(ctx, sub, base.error, out)
         return list(out.found.values())
     versions = (tr.SSL2, tr.SSL3, tr.TLS10, tr.TLS11, tr.TLS13)
     others = await asyncio.gather(
-        *(_probe(ctx, sub, _hello(v, ALL_SUITES, sub), tr.version_name(v)) for v in versions)
+        *(
+            send_probe(ctx, sub, make_hello(v, ALL_SUITES, sub), tr.version_name(v))
+            for v in versions
+        )
     )
     probes = dict(zip(versions, others, strict=True))
     probes[tr.TLS12] = base
     if base.flight is not None and not base.error and not base.accepted(tr.TLS12):
         # It answered but refused our strong suites: maybe it takes only weak ones.
-        probes[tr.TLS12] = await _probe(ctx, sub, _hello(tr.TLS12, ALL_SUITES, sub), "TLS 1.2")
+        probes[tr.TLS12] = await send_probe(
+            ctx, sub, make_hello(tr.TLS12, ALL_SUITES, sub), "TLS 1.2"
+        )
     _protocol_observations(probes, out)
     accepted = [v for v in (*LEGACY, tr.TLS13, tr.SSL2) if probes[v].accepted(v)]
     if not accepted:
@@ -202,7 +135,7 @@ async def scan_subject(ctx: ScanContext, sub: Subject) -> list[Observation]:
     legacy = [v for v in LEGACY if v in accepted]
     await asyncio.gather(
         _certificates(ctx, sub, probes, legacy, out),
-        _suites_and_flaws(ctx, sub, legacy, out),
+        tls_flaws.suites_and_flaws(ctx, sub, legacy, out),
     )
     return list(out.found.values())
 
@@ -306,184 +239,3 @@ async def _leaf_via_ssl(ctx: ScanContext, sub: Subject) -> bytes:
 
 
 # -- suites and known flaws ------------------------------------------------------------
-
-
-async def _suites_and_flaws(ctx: ScanContext, sub: Subject, legacy: list[int], out: Out) -> None:
-    if not legacy:
-        done = "only TLS 1.3 is accepted, which has none of these weaknesses"
-        for check in (
-            "tls.cipher.weak",
-            "tls.cipher.no_forward_secrecy",
-            "tls.vuln.heartbleed",
-            "tls.vuln.robot",
-            "tls.vuln.ccs_injection",
-            "tls.compression",
-            "tls.renegotiation.insecure",
-        ):
-            out.add(check, Status.PASS, done)
-        return
-    top = legacy[0]
-    jobs: list[Awaitable[None]] = [
-        _weak_suites(ctx, sub, legacy, out),
-        _forward_secrecy_and_robot(ctx, sub, top, out),
-        _compression(ctx, sub, [v for v in legacy if v in (tr.TLS12, tr.TLS10)] or [top], out),
-        _renegotiation(ctx, sub, top, out),
-    ]
-    jobs.append(
-        _vuln(
-            ctx,
-            sub,
-            "tls.vuln.heartbleed",
-            tlsraw.heartbleed,
-            _hello(top, ALL_SUITES, sub, heartbeat=True),
-            out,
-        )
-    )
-    jobs.append(
-        _vuln(
-            ctx,
-            sub,
-            "tls.vuln.ccs_injection",
-            tlsraw.ccs_injection,
-            _hello(top, ALL_SUITES, sub),
-            out,
-        )
-    )
-    await asyncio.gather(*jobs)
-
-
-async def _vuln(
-    ctx: ScanContext,
-    sub: Subject,
-    check: str,
-    probe: Callable[[ScanContext, str, int, bytes], Awaitable[xc.Verdict]],
-    hello: bytes,
-    out: Out,
-) -> None:
-    if not ctx.wants(check):
-        return
-    try:
-        out.verdict(check, await probe(ctx, sub.ip, sub.port, hello))
-    except NetErrors as exc:
-        out.add(check, Status.ERROR, reason=f"could not tell: {exc or type(exc).__name__}")
-
-
-async def _each_version(
-    ctx: ScanContext, sub: Subject, versions: list[int], suites: tuple[int, ...], **opts: object
-) -> list[tuple[int, Probe]]:
-    usable = [v for v in versions if tr.suites_for(v, suites)]
-    probes = await asyncio.gather(
-        *(_probe(ctx, sub, _hello(v, suites, sub, **opts), tr.version_name(v)) for v in usable)
-    )
-    return list(zip(usable, probes, strict=True))
-
-
-def _judge(
-    check: str,
-    results: list[tuple[int, Probe]],
-    bad: Callable[[int, Probe], str],
-    out: Out,
-    good: str,
-) -> None:
-    """Fail on the first bad answer; else error if any probe could not tell; else pass."""
-    findings = [why for v, p in results if (why := bad(v, p))]
-    errors = [p.error for _, p in results if p.error]
-    if findings:
-        out.add(check, Status.FAIL, "; ".join(findings))
-    elif errors:
-        out.add(check, Status.ERROR, reason="; ".join(errors))
-    else:
-        answers = "; ".join(f"{tr.version_name(v)}: {p.describe()}" for v, p in results)
-        out.add(check, Status.PASS, f"{good} ({answers})")
-
-
-def _picked(version: int, probe: Probe, among: tuple[int, ...]) -> str:
-    hello = probe.flight.hello if probe.flight else None
-    if probe.accepted(version) and hello is not None and hello.cipher in among:
-        return f"{tr.version_name(version)}: {tr.suite_name(hello.cipher)} accepted"
-    return ""
-
-
-async def _weak_suites(ctx: ScanContext, sub: Subject, legacy: list[int], out: Out) -> None:
-    if not ctx.wants("tls.cipher.weak"):
-        return
-    results = await _each_version(ctx, sub, legacy, tr.WEAK_SUITES)
-    _judge(
-        "tls.cipher.weak",
-        results,
-        lambda v, p: _picked(v, p, tr.WEAK_SUITES),
-        out,
-        "no NULL, anonymous, EXPORT, RC4, DES or 3DES suite accepted",
-    )
-
-
-async def _forward_secrecy_and_robot(ctx: ScanContext, sub: Subject, top: int, out: Out) -> None:
-    if not ctx.wants("tls.cipher.no_forward_secrecy", "tls.vuln.robot"):
-        return
-    results = await _each_version(ctx, sub, [top], tr.RSA_KX_SUITES)
-    _judge(
-        "tls.cipher.no_forward_secrecy",
-        results,
-        lambda v, p: _picked(v, p, tr.RSA_KX_SUITES),
-        out,
-        "no RSA key-exchange suite accepted",
-    )
-    rsa_kx = [p for v, p in results if _picked(v, p, tr.RSA_KX_SUITES)]
-    if not ctx.wants("tls.vuln.robot"):
-        return
-    if not rsa_kx:
-        status = Status.ERROR if any(p.error for _, p in results) else Status.PASS
-        reason = "; ".join(p.error for _, p in results if p.error)
-        out.add("tls.vuln.robot", status, "no RSA key exchange accepted", reason)
-        return
-    flight = rsa_kx[0].flight
-    try:
-        leaf = xc.load_chain(flight.certificates[:1] if flight else [])[0]
-    except (ValueError, IndexError):
-        out.add("tls.vuln.robot", Status.ERROR, reason="no readable certificate with RSA kx")
-        return
-    key = leaf.public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        out.add("tls.vuln.robot", Status.ERROR, reason="RSA key exchange with a non-RSA key")
-        return
-    numbers = key.public_numbers()
-    hello = _hello(top, tr.RSA_KX_SUITES, sub)
-    job = tlsraw.robot(ctx, sub.ip, sub.port, hello, top, (numbers.e, numbers.n))
-    try:
-        out.verdict("tls.vuln.robot", await job)
-    except NetErrors as exc:
-        out.add("tls.vuln.robot", Status.ERROR, reason=f"could not tell: {exc}")
-
-
-async def _compression(ctx: ScanContext, sub: Subject, versions: list[int], out: Out) -> None:
-    if not ctx.wants("tls.compression"):
-        return
-    results = await _each_version(ctx, sub, versions, ALL_SUITES, compression=(1, 0))
-
-    def bad(version: int, probe: Probe) -> str:
-        hello = probe.flight.hello if probe.flight else None
-        if probe.accepted(version) and hello is not None and hello.compression == 1:
-            return f"{tr.version_name(version)}: DEFLATE compression selected"
-        return ""
-
-    _judge("tls.compression", results, bad, out, "null compression selected")
-
-
-async def _renegotiation(ctx: ScanContext, sub: Subject, top: int, out: Out) -> None:
-    check = "tls.renegotiation.insecure"
-    if not ctx.wants(check):
-        return
-    # SSL 3.0 hellos carry no extensions: signal RFC 5746 support with the SCSV instead.
-    probe = await _probe(ctx, sub, _hello(top, ALL_SUITES, sub, scsv=top == tr.SSL3), "reneg")
-    hello = probe.flight.hello if probe.flight else None
-    if hello is None or not probe.accepted(top):
-        out.add(check, Status.ERROR, reason=f"no ServerHello to judge: {probe.describe()}")
-    elif tr.EXT_RENEGOTIATION_INFO in hello.extensions:
-        out.add(check, Status.PASS, f"{tr.version_name(top)} ServerHello has renegotiation_info")
-    else:
-        out.add(
-            check,
-            Status.FAIL,
-            f"{tr.version_name(top)} ServerHello lacks renegotiation_info "
-            "(no RFC 5746 secure renegotiation)",
-        )
