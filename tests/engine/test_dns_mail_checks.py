@@ -9,7 +9,6 @@ business that does it right and fails on the one that gets it wrong; broken peer
 from __future__ import annotations
 
 import asyncio
-import datetime
 import socket
 import ssl
 import time
@@ -18,10 +17,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from rempart.engine.checks import dns as dns_family
 from rempart.engine.checks import mail as mail_family
@@ -32,6 +27,7 @@ from rempart.lab import smtp
 from rempart.lab.dnsserver import start_dns
 from rempart.lab.profiles import Business, DnsProfile, MailProfile, TlsProfile, WebProfile
 from rempart.lab.zones import build_zones
+from tests.support import write_self_signed
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -88,33 +84,6 @@ FAULTS = {
 }
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.case.lab")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("mail.case.lab")]), False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def _server_context(cert: tuple[Path, Path], *, legacy: bool) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*cert)
@@ -128,7 +97,7 @@ def _server_context(cert: tuple[Path, Path], *, legacy: bool) -> ssl.SSLContext:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
-    cert = _self_signed(tmp_path_factory.mktemp("mailcert"))
+    cert = write_self_signed(tmp_path_factory.mktemp("mailcert"), ["mail.case.lab"])
     servers: list = await start_dns(*DNS, build_zones(ALL, FAULTS, ns_address=DNS[0]))
     for b in ALL:
         if b.mail.has_mx:

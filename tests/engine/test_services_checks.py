@@ -2,28 +2,16 @@
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from rempart.engine.checks import services
 from rempart.engine.context import ScanConfig, ScanContext
 from rempart.engine.model import Observation, Status
 from rempart.engine.target import parse_target
-from rempart.lab.listeners import Listener, start_faulty, start_services
+from rempart.lab.listeners import start_faulty, start_services
 from rempart.lab.profiles import Service
+from tests.support import serving
 
 LAB = ScanConfig(lab=True, timeout=1.0, retries=0)
-
-
-@asynccontextmanager
-async def running(listeners: list[Listener]) -> AsyncIterator[list[Listener]]:
-    try:
-        yield listeners
-    finally:
-        for listener in listeners:
-            listener.close()
-        for listener in listeners:
-            await listener.wait_closed()
 
 
 async def scan(address: str, config: ScanConfig = LAB) -> list[Observation]:
@@ -46,7 +34,7 @@ async def test_a_risky_business_fails_every_probe() -> None:
         Service(5900, "vnc"),
         Service(5985, "winrm"),
     )
-    async with running(await start_services(address, exposed)):
+    async with serving(await start_services(address, exposed)):
         found = await scan(address)
     statuses = {(o.check, o.location): o.status for o in found}
     for check, port in [
@@ -88,7 +76,7 @@ async def test_a_careful_business_passes() -> None:
         Service(5984, "couchdb"),
         Service(6379, "redis"),
     )
-    async with running(await start_services(address, hidden)):
+    async with serving(await start_services(address, hidden)):
         found = await scan(address)
     for smb in only(found, "net.smb.v1"):
         assert smb.status is Status.PASS, smb
@@ -103,7 +91,7 @@ async def test_a_careful_business_passes() -> None:
 
 async def test_known_exploited_couchdb_and_closed_ports_pass() -> None:
     address = "127.34.1.3"
-    async with running(await start_services(address, (Service(5984, "couchdb", "3.2.1"),))):
+    async with serving(await start_services(address, (Service(5984, "couchdb", "3.2.1"),))):
         found = await scan(address)
     kev = only(found, "net.service.known_exploited")[0]
     assert kev.status is Status.FAIL and kev.references == ("CVE-2022-24706",)
@@ -131,7 +119,7 @@ async def test_misbehaving_peers_give_errors_with_reasons_and_no_hang() -> None:
         + await start_faulty(address, 6379, "hang")
     )
     started = time.monotonic()
-    async with running(faults):
+    async with serving(faults):
         found = await scan(address)
     assert time.monotonic() - started < 8
     exposed = {
@@ -154,7 +142,7 @@ async def test_misbehaving_peers_give_errors_with_reasons_and_no_hang() -> None:
 async def test_the_guard_refuses_loopback_outside_lab_mode_and_sends_nothing() -> None:
     address = "127.34.3.1"
     listeners = await start_services(address, (Service(445, "smb", smb_v1=True),))
-    async with running(listeners):
+    async with serving(listeners):
         found = await scan(address, ScanConfig(lab=False, timeout=1.0))
         await asyncio.sleep(0.05)
     assert found and all(o.status is Status.ERROR for o in found)
@@ -167,7 +155,7 @@ async def test_selection_limits_the_work() -> None:
     address = "127.34.3.2"
     listeners = await start_services(address, (Service(21, "ftp", ftp_anonymous=True),))
     config = ScanConfig(lab=True, timeout=1.0, checks=frozenset({"net.exposed.ftp"}))
-    async with running(listeners):
+    async with serving(listeners):
         found = await scan(address, config)
     assert {o.check for o in found} == {"net.exposed.ftp"}
     assert listeners[0].connections == 1  # the connect scan only, no FTP session

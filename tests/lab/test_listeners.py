@@ -2,26 +2,14 @@
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 
-from rempart.lab.listeners import Listener, smb_answer, start_faulty, start_services
+from rempart.lab.listeners import smb_answer, start_faulty, start_services
 from rempart.lab.profiles import Service
+from tests.support import serving
 
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-
-
-@asynccontextmanager
-async def serving(listeners: list[Listener]) -> AsyncIterator[list[Listener]]:
-    try:
-        yield listeners
-    finally:
-        for listener in listeners:
-            listener.close()
-        for listener in listeners:
-            await listener.wait_closed()
 
 
 async def talk(address: str, port: int, send: bytes = b"", n: int = 4096) -> bytes:

@@ -1,57 +1,23 @@
 """The lab's websites answer with the headers their profile asks for (real sockets, 127.33.1.x)."""
 
 import asyncio
-import datetime
 import functools
-import ipaddress
 import ssl
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from rempart.lab import web
 from rempart.lab.profiles import Cookie, WebProfile
+from tests.support import write_self_signed
 
 
 def self_signed_context(*addresses: str) -> ssl.SSLContext:
     """A server TLS context with a throw-away self-signed certificate for ``addresses``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, addresses[0])])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
     with tempfile.TemporaryDirectory() as folder:
-        cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert_path, key_path)
+        context.load_cert_chain(*write_self_signed(Path(folder), addresses))
     return context
 
 
