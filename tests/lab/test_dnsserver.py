@@ -168,7 +168,7 @@ async def test_garbage_datagrams_are_ignored(server: None) -> None:
     assert (await ask(SIGNED.domain, "A")).rcode() == dns.rcode.NOERROR
 
 
-def test_two_hundred_businesses_build_and_sign_in_a_few_seconds() -> None:
+async def test_two_hundred_businesses_build_and_sign_in_a_few_seconds() -> None:
     businesses = generate(200, 7)
     started = time.monotonic()
     zones = build_zones(businesses)
