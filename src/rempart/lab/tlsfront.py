@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import struct
@@ -150,13 +151,36 @@ def hello_extensions(
     return exts
 
 
+@functools.cache
+def _crt(key: rsa.RSAPrivateKey) -> tuple[int, int, int, int, int, int]:
+    numbers = key.private_numbers()
+    return (
+        numbers.public_numbers.n,
+        numbers.p,
+        numbers.q,
+        numbers.dmp1,
+        numbers.dmq1,
+        numbers.iqmp,
+    )
+
+
+def raw_rsa_private(key: rsa.RSAPrivateKey, value: int) -> int:
+    """``value ** d mod n`` by the Chinese remainder theorem.
+
+    Measured on a 200-business lab: plain ``pow(c, d, n)`` took 24 ms per call and was
+    the lab's largest CPU cost under a TLS scan; two half-size exponentiations are about
+    four times cheaper.
+    """
+    _n, p, q, dp, dq, qinv = _crt(key)
+    m1, m2 = pow(value, dp, p), pow(value, dq, q)
+    return m2 + q * ((qinv * (m1 - m2)) % p)
+
+
 def _raw_rsa_sign(key: rsa.RSAPrivateKey, digest: bytes) -> bytes:
     """PKCS#1 v1.5 type 1 block over a bare MD5+SHA-1 digest (no DigestInfo, RFC 4346)."""
     k = (key.key_size + 7) // 8
     block = b"\x00\x01" + b"\xff" * (k - 3 - len(digest)) + b"\x00" + digest
-    numbers = key.private_numbers()
-    n = numbers.public_numbers.n
-    return pow(int.from_bytes(block, "big"), numbers.d, n).to_bytes(k, "big")
+    return raw_rsa_private(key, int.from_bytes(block, "big")).to_bytes(k, "big")
 
 
 def sign_params(key: PrivateKey, version: int, signed: bytes) -> bytes:
@@ -215,12 +239,11 @@ def premaster_well_formed(key: PrivateKey, body: bytes, version: int) -> bool:
     if not isinstance(key, rsa.RSAPrivateKey):
         return False
     cipher = body[2:] if version >= w.TLS10 else body  # SSL 3.0 has no length prefix
-    numbers = key.private_numbers()
-    n, k = numbers.public_numbers.n, (key.key_size + 7) // 8
+    n, k = _crt(key)[0], (key.key_size + 7) // 8
     c = int.from_bytes(cipher, "big")
     if len(cipher) != k or c >= n:
         return False
-    block = pow(c, numbers.d, n).to_bytes(k, "big")
+    block = raw_rsa_private(key, c).to_bytes(k, "big")
     if block[:2] != b"\x00\x02":
         return False
     separator = block.find(b"\x00", 2)
