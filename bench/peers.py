@@ -1,7 +1,7 @@
 """Turn each tool's report into the (domain, check id) failures it found.
 
 Pure functions over the tools' own output formats, unit-tested in tests/bench/. Each peer
-is judged only on the check ids it covers (``*_IDS``).
+is judged only on the check ids it covers (``*_IDS``); bench/recall.py scores them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-Finding = tuple[str, str]  # (domain, check id)
+from recall import Finding
 
 SSLYZE_IDS = frozenset(
     {
@@ -73,15 +73,6 @@ PORT_IDS = {
 _WEAK_MARKERS = ("RC4", "_DES_", "3DES", "NULL", "EXPORT", "_anon_", "DES40", "DES_CBC")
 
 
-def rempart_findings(doc: dict[str, Any]) -> set[Finding]:
-    return {
-        (t["target"], o["check"])
-        for t in doc["targets"]
-        for o in t["observations"]
-        if o["status"] == "fail"
-    }
-
-
 def nmap_findings(xml_text: str, domain_of: dict[str, str]) -> set[Finding]:
     """Open ports of ``nmap -oX`` output, mapped to exposure ids."""
     found: set[Finding] = set()
@@ -139,6 +130,7 @@ def _dmarc_ids(dmarc: dict[str, Any]) -> set[str]:
 
 
 def sslyze_findings(doc: dict[str, Any], now: datetime | None = None) -> set[Finding]:
+    """sslyze's ``--json_out`` to TLS ids; a server sslyze could not reach yields nothing."""
     now = now or datetime.now(UTC)
     found: set[Finding] = set()
     for server in doc.get("server_scan_results", []):
@@ -148,32 +140,42 @@ def sslyze_findings(doc: dict[str, Any], now: datetime | None = None) -> set[Fin
     return found
 
 
-def _accepted(result: dict[str, Any], command: str) -> list[str]:
-    block = (result.get(command) or {}).get("result") or {}
+def _result(result: dict[str, Any], command: str) -> dict[str, Any] | None:
+    """The result of one scan command, or None when sslyze did not complete it."""
+    block = result.get(command) or {}
+    return block.get("result") if block.get("status", "COMPLETED") == "COMPLETED" else None
+
+
+def _accepted(result: dict[str, Any], command: str) -> list[str] | None:
+    block = _result(result, command)
+    if block is None:
+        return None
     return [s["cipher_suite"]["name"] for s in block.get("accepted_cipher_suites", [])]
 
 
 def _value(result: dict[str, Any], command: str, key: str) -> Any:
-    return ((result.get(command) or {}).get("result") or {}).get(key)
+    return (_result(result, command) or {}).get(key)
+
+
+_VERSIONS = {
+    "tls.protocol.sslv2": "ssl_2_0_cipher_suites",
+    "tls.protocol.sslv3": "ssl_3_0_cipher_suites",
+    "tls.protocol.tls10": "tls_1_0_cipher_suites",
+    "tls.protocol.tls11": "tls_1_1_cipher_suites",
+}
 
 
 def _sslyze_server_ids(result: dict[str, Any], now: datetime) -> set[str]:
-    ids = set()
-    versions = {
-        "tls.protocol.sslv2": "ssl_2_0_cipher_suites",
-        "tls.protocol.sslv3": "ssl_3_0_cipher_suites",
-        "tls.protocol.tls10": "tls_1_0_cipher_suites",
-        "tls.protocol.tls11": "tls_1_1_cipher_suites",
-    }
-    ids |= {check for check, cmd in versions.items() if _accepted(result, cmd)}
-    if not _accepted(result, "tls_1_3_cipher_suites"):
+    ids = {check for check, cmd in _VERSIONS.items() if _accepted(result, cmd)}
+    # "TLS 1.3 not offered" only when sslyze completed the TLS 1.3 scan and saw no suite.
+    if _accepted(result, "tls_1_3_cipher_suites") == []:
         ids.add("tls.protocol.no_tls13")
-    every = [
-        s for cmd in (*versions.values(), "tls_1_2_cipher_suites") for s in _accepted(result, cmd)
-    ]
+    tls12 = _accepted(result, "tls_1_2_cipher_suites") or []
+    every = [s for cmd in _VERSIONS.values() for s in _accepted(result, cmd) or []] + tls12
     if any(marker in s for s in every for marker in _WEAK_MARKERS):
         ids.add("tls.cipher.weak")
-    if any("DHE_" not in s for s in _accepted(result, "tls_1_2_cipher_suites")):
+    # ECDHE_ and DHE_ suites carry forward secrecy; anything else on TLS 1.2 does not.
+    if any("DHE_" not in s for s in tls12):
         ids.add("tls.cipher.no_forward_secrecy")
     if _value(result, "heartbleed", "is_vulnerable_to_heartbleed"):
         ids.add("tls.vuln.heartbleed")
@@ -228,11 +230,3 @@ def _sslyze_cert_ids(result: dict[str, Any], now: datetime) -> set[str]:
     ):
         ids.add("tls.cert.weak_signature")
     return ids
-
-
-def recall(expected: set[Finding], found: set[Finding], ids: frozenset[str]) -> tuple[float, int]:
-    """(recall on ``ids``, false alarms on ``ids``)."""
-    wanted = {f for f in expected if f[1] in ids}
-    got = {f for f in found if f[1] in ids}
-    value = len(wanted & got) / len(wanted) if wanted else 1.0
-    return value, len(got - wanted)
