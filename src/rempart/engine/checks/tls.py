@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ssl
+from dataclasses import replace
 
 from cryptography import x509
 
 from rempart.engine.catalog import ids_of_family
 from rempart.engine.checks import tls_flaws
+from rempart.engine.checks.observe import MAX_EVIDENCE
 from rempart.engine.checks.tls_probe import (
     ALL_SUITES,
     BASELINE_SUITES,
@@ -89,17 +91,7 @@ def merge(results: list[list[Observation]], ips: list[str]) -> list[Observation]
         same = [(ip, o) for ip, o in seen if o.status is worst.status]
         evidence = "; ".join(f"{ip}: {o.evidence}" for ip, o in same if o.evidence)
         reason = "; ".join(f"{ip}: {o.reason}" for ip, o in same if o.reason)
-        merged.append(
-            Observation(
-                worst.check,
-                worst.status,
-                worst.severity,
-                worst.location,
-                evidence[:480],
-                worst.references,
-                reason,
-            )
-        )
+        merged.append(replace(worst, evidence=evidence[:MAX_EVIDENCE], reason=reason))
     return merged
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import x25519
 
-from rempart.engine.catalog import CATALOG
+from rempart.engine.checks.observe import observe
 from rempart.engine.context import ConnectError, ScanContext
 from rempart.engine.guard import GuardRefusal
 from rempart.engine.model import Observation, Status
@@ -43,9 +43,7 @@ class Out:
     found: dict[str, Observation] = field(default_factory=dict)
 
     def add(self, check: str, status: Status, evidence: str = "", reason: str = "") -> None:
-        self.found[check] = Observation(
-            check, status, CATALOG[check].severity, self.location, evidence[:480], (), reason
-        )
+        self.found[check] = observe(check, status, self.location, evidence, reason)
 
     def verdict(self, check: str, verdict: xc.Verdict) -> None:
         self.add(check, Status.FAIL if verdict.failed else Status.PASS, verdict.evidence)
