@@ -9,7 +9,9 @@ It answers from the zones it holds and refuses everything else (no recursion):
 - DS at a child's apex comes from the parent zone (RFC 4035 §3.1.4.1);
 - a name below a delegation the server does not host gets a referral;
 - a UDP answer larger than the client's EDNS size (512 bytes without EDNS) is sent
-  empty with the TC bit, and the client retries over TCP (RFC 7766).
+  empty with the TC bit, and the client retries over TCP (RFC 7766);
+- an UPDATE (RFC 2136) from a loopback client may add or delete TXT records
+  (:mod:`rempart.lab.dnsupdate`); one it cannot even parse gets a bare FORMERR header.
 """
 
 from __future__ import annotations
@@ -31,26 +33,25 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
+from rempart.lab import dnsupdate
+
 TCP_IDLE_TIMEOUT = 10.0
 _RRSIG = dns.rdatatype.RRSIG
 
 
 class Authority:
-    """Answers queries from a set of zones (pure: message in, message out)."""
+    """Answers queries from a set of zones (message in, message out), and applies the
+    TXT updates of loopback clients to them.
+
+    It is used from one event loop and never awaits: an update is applied whole between
+    two queries, so no lock is needed.
+    """
 
     def __init__(self, zones: list[dns.zone.Zone]) -> None:
         self._zones = {zone.origin: zone for zone in zones if zone.origin is not None}
         # Every owner name and its ancestors inside the zone: a name in this set exists
         # (possibly as an empty non-terminal, RFC 8020) and never gets NXDOMAIN.
-        self._names: dict[dns.name.Name, set[dns.name.Name]] = {}
-        for origin, zone in self._zones.items():
-            names: set[dns.name.Name] = set()
-            for relative in zone.nodes:
-                name = relative.derelativize(origin)
-                while name.is_subdomain(origin) and name not in names:
-                    names.add(name)
-                    name = name.parent()
-            self._names[origin] = names
+        self._names = {origin: dnsupdate.existing_names(z) for origin, z in self._zones.items()}
 
     def _zone_for(self, qname: dns.name.Name, rdtype: int) -> dns.zone.Zone | None:
         """The closest enclosing zone: a walk up the labels, O(depth) per query."""
@@ -66,8 +67,17 @@ class Authority:
                 return zone
             name = name.parent()
 
-    def respond(self, query: dns.message.Message) -> dns.message.Message:
+    def respond(self, query: dns.message.Message, client: str | None = None) -> dns.message.Message:
+        """The answer to ``query``; ``client`` is the sender's address, which an UPDATE
+        needs (only loopback clients may update; without an address, none may)."""
         response = dns.message.make_response(query)
+        if query.opcode() == dns.opcode.UPDATE:
+            rcode, changed = dnsupdate.apply_update(self._zones, query, client)
+            if changed is not None and changed.origin is not None:
+                # Recomputed whole: a deletion may empty a node and its empty ancestors.
+                self._names[changed.origin] = dnsupdate.existing_names(changed)
+            response.set_rcode(rcode)
+            return response
         if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
             response.set_rcode(dns.rcode.NOTIMP if query.question else dns.rcode.FORMERR)
             return response
@@ -171,17 +181,19 @@ def _add_signatures(
         section.append(_rrset(name, sigs))
 
 
-def _respond(authority: Authority, query: dns.message.Message) -> dns.message.Message:
+def _respond(
+    authority: Authority, query: dns.message.Message, client: str | None
+) -> dns.message.Message:
     try:
-        return authority.respond(query)
+        return authority.respond(query, client)
     except dns.exception.DNSException:  # a zone the server cannot render: say so
         failure = dns.message.make_response(query)
         failure.set_rcode(dns.rcode.SERVFAIL)
         return failure
 
 
-def _udp_wire(authority: Authority, query: dns.message.Message) -> bytes:
-    response = _respond(authority, query)
+def _udp_wire(authority: Authority, query: dns.message.Message, client: str) -> bytes:
+    response = _respond(authority, query, client)
     limit = max(512, query.payload) if query.edns >= 0 else 512
     try:
         return response.to_wire(max_size=limit)
@@ -191,13 +203,33 @@ def _udp_wire(authority: Authority, query: dns.message.Message) -> bytes:
         return truncated.to_wire(max_size=limit)
 
 
-def _tcp_wire(authority: Authority, query: dns.message.Message) -> bytes:
+def _tcp_wire(authority: Authority, query: dns.message.Message, client: str | None) -> bytes:
     try:
-        return _respond(authority, query).to_wire(max_size=65535)
+        return _respond(authority, query, client).to_wire(max_size=65535)
     except dns.exception.TooBig:  # beyond what even TCP can carry: say so, do not hang
         failure = dns.message.make_response(query)
         failure.set_rcode(dns.rcode.SERVFAIL)
         return failure.to_wire()
+
+
+def formerr_for_update(data: bytes) -> bytes | None:
+    """A header-only FORMERR for an UPDATE request too malformed to parse (RFC 2136
+    §3.1.1, §3.8: e.g. two zone RRs), None for anything else, which gets no answer."""
+    if len(data) < 12:
+        return None
+    ident, flags = struct.unpack("!HH", data[:4])
+    if flags & dns.flags.QR or dns.opcode.from_flags(flags) != dns.opcode.UPDATE:
+        return None
+    flags = dns.flags.QR | dns.opcode.to_flags(dns.opcode.UPDATE) | dns.rcode.FORMERR
+    return struct.pack("!HHHHHH", ident, flags, 0, 0, 0, 0)
+
+
+def _tcp_answer(authority: Authority, data: bytes, client: str | None) -> bytes | None:
+    try:
+        query = dns.message.from_wire(data)
+    except dns.exception.DNSException:
+        return formerr_for_update(data)
+    return _tcp_wire(authority, query, client)
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -210,12 +242,16 @@ class _UdpProtocol(asyncio.DatagramProtocol):
         self.transport = typing.cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.transport is None:
+            return
         try:
             query = dns.message.from_wire(data)
         except dns.exception.DNSException:
-            return  # not a DNS message: nothing sensible to answer
-        if self.transport is not None:
-            self.transport.sendto(_udp_wire(self._authority, query), addr)
+            formerr = formerr_for_update(data)
+            if formerr is not None:
+                self.transport.sendto(formerr, addr)
+            return  # otherwise not a DNS message: nothing sensible to answer
+        self.transport.sendto(_udp_wire(self._authority, query, addr[0]), addr)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed.done():
@@ -239,17 +275,17 @@ async def _serve_tcp(
     authority: Authority, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
     # RFC 1035 §4.2.2 / RFC 7766 §8: two-byte length prefix, several queries per connection.
+    peer = writer.get_extra_info("peername")
+    client = peer[0] if isinstance(peer, tuple) else None
     with contextlib.suppress(OSError, TimeoutError, asyncio.IncompleteReadError):
         while True:
             (size,) = struct.unpack(
                 "!H", await asyncio.wait_for(reader.readexactly(2), TCP_IDLE_TIMEOUT)
             )
             data = await asyncio.wait_for(reader.readexactly(size), TCP_IDLE_TIMEOUT)
-            try:
-                query = dns.message.from_wire(data)
-            except dns.exception.DNSException:
+            wire = _tcp_answer(authority, data, client)
+            if wire is None:
                 break
-            wire = _tcp_wire(authority, query)
             writer.write(struct.pack("!H", len(wire)) + wire)
             await writer.drain()
     writer.close()

@@ -59,6 +59,11 @@ class Lab:
     def targets_file(self) -> Path:
         return self.directory / "targets.txt"
 
+    @property
+    def wellknown_dir(self) -> Path:
+        """Proof-of-control files, ``<host>.txt``, served at the sites' well-known path."""
+        return self.directory / "wellknown"
+
     async def start(self) -> None:
         _raise_file_limit(self.size)
         # The lab is abused on purpose (refused TLS versions, half-open probes): the
@@ -66,6 +71,7 @@ class Lab:
         for noisy in ("mail.log", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.wellknown_dir.mkdir(exist_ok=True)
         self.businesses = generate(self.size, self.seed)
         pki = LabPKI.create(self.directory, self.seed)
         try:
@@ -90,12 +96,20 @@ class Lab:
         if not b.dns.has_address:
             return
         title = b.name
+        proofs = self.wellknown_dir
         if b.web.http:
-            self._servers.append(await web.start_http(b.address, 80, b.web, b.domain, title=title))
+            self._servers.append(
+                await web.start_http(b.address, 80, b.web, b.domain, title, wellknown=proofs)
+            )
         if b.web.https:
             issued = pki.issue([b.domain, f"www.{b.domain}"], b.tls.cert)
             handler = functools.partial(
-                web.handle_http, profile=b.web, domain=b.domain, scheme="https", title=title
+                web.handle_http,
+                profile=b.web,
+                domain=b.domain,
+                scheme="https",
+                title=title,
+                wellknown=proofs,
             )
             self._servers.append(
                 await tlsserver.start_tls_service(b.address, 443, b.tls, issued, handler)

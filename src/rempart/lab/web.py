@@ -5,6 +5,10 @@ and a timeout. Over HTTP the site redirects to HTTPS when the profile says so; o
 (the decrypted stream handed over by :mod:`rempart.lab.tlsserver`) it serves the page with
 the profile's security headers. Fault servers (a redirect loop, binary junk, a peer that
 never answers) give the engine's error paths something real to meet.
+
+Proving control: ``/.well-known/rempart-verification.txt`` serves, for the host named in
+the request, the file ``<lab dir>/wellknown/<host>.txt`` read at request time (so a test
+or the demo can drop it while the lab runs), over HTTP and HTTPS alike.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from rempart.lab.profiles import WebProfile
 
@@ -25,6 +31,11 @@ CSP_VALUES = {
     "good_no_frame": "default-src 'self'",
     "unsafe": "default-src 'self'; script-src 'self' 'unsafe-inline'",
 }
+VERIFICATION_PATH = "/.well-known/rempart-verification.txt"
+VERIFICATION_LIMIT = 4 * 1024  # bytes served at most; a token needs a few dozen
+# A host name as the file name: letters, digits, hyphens and single dots, nothing that
+# could climb out of the folder ("/", "..", "\\", NUL).
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 _REASONS = {
     200: "OK",
     301: "Moved Permanently",
@@ -42,8 +53,9 @@ class _BadRequest(Exception):
         self.status = status
 
 
-async def _read_head(reader: asyncio.StreamReader) -> tuple[str, str]:
-    """Method and path of the request; headers are read and dropped (we need none)."""
+async def _read_head(reader: asyncio.StreamReader) -> tuple[str, str, str]:
+    """Method, path and Host header ("" when absent) of the request; other headers are
+    read and dropped."""
     try:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=READ_TIMEOUT)
     except asyncio.LimitOverrunError:
@@ -54,11 +66,16 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[str, str]:
         raise _BadRequest(400) from None
     if len(head) > HEAD_LIMIT:
         raise _BadRequest(431)
-    parts = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+    request_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parts = request_line.split()
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         raise _BadRequest(400)
     method, target, _version = parts
-    return method, target.split("?", 1)[0].split("#", 1)[0] or "/"
+    host = next(
+        (v.strip() for k, _, v in (h.partition(":") for h in header_lines) if k.lower() == "host"),
+        "",
+    )
+    return method, target.split("?", 1)[0].split("#", 1)[0] or "/", host
 
 
 def _response(status: int, headers: list[tuple[str, str]], body: bytes) -> bytes:
@@ -118,6 +135,36 @@ def security_txt(domain: str) -> str:
     return f"Contact: mailto:securite@{domain}\nExpires: {expires}\nPreferred-Languages: fr, en\n"
 
 
+def verification_file(folder: Path, host: str) -> Path | None:
+    """Where the proof of ``host`` lives in ``folder``: ``<host>.txt``, the host lower-cased
+    without its port or final dot; None for a name that is not a plain host name."""
+    name = host.strip().lower()
+    if name.count(":") == 1:  # "host:port"; an IPv6 literal has more colons and fails below
+        name = name.split(":")[0]
+    name = name.removesuffix(".")
+    if "/" in name or ".." in name or not _HOST.fullmatch(name):
+        return None
+    return folder / f"{name}.txt"
+
+
+def _verification(method: str, host: str, domain: str, folder: Path | None) -> bytes:
+    """The proof-of-control file for ``host``, if the site answers for that host (its
+    domain or a name below it) and the file exists; otherwise 404."""
+    if method not in ("GET", "HEAD"):
+        return _response(405, [("Allow", "GET, HEAD")], b"")
+    path = verification_file(folder, host) if folder is not None else None
+    missing = _response(404, [("Content-Type", "text/plain")], b"Introuvable\n")
+    if path is None or not (path.stem == domain or path.stem.endswith(f".{domain}")):
+        return missing
+    try:
+        with path.open("rb") as stream:
+            body = stream.read(VERIFICATION_LIMIT)
+    except OSError:  # absent, a folder, unreadable: nothing proves control
+        return missing
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")]
+    return _response(200, headers, b"" if method == "HEAD" else body)
+
+
 def _answer(
     method: str, path: str, profile: WebProfile, domain: str, scheme: str, title: str
 ) -> bytes:
@@ -146,15 +193,24 @@ async def handle_http(
     domain: str,
     scheme: str,
     title: str = "",
+    wellknown: Path | None = None,
 ) -> None:
-    """Serve one request of a business website (``scheme`` is "http" or "https")."""
+    """Serve one request of a business website (``scheme`` is "http" or "https").
+
+    ``wellknown`` is the folder of proof-of-control files (None: the site has none).
+    """
     try:
         try:
-            method, path = await _read_head(reader)
+            method, path, host = await _read_head(reader)
         except _BadRequest as exc:
             writer.write(_response(exc.status, [], b""))
         else:
-            writer.write(_answer(method, path, profile, domain, scheme, title))
+            if path == VERIFICATION_PATH:
+                # Before the profile's HTTP-to-HTTPS redirect: the proof is served on both
+                # schemes, and no check reads this path.
+                writer.write(_verification(method, host, domain, wellknown))
+            else:
+                writer.write(_answer(method, path, profile, domain, scheme, title))
         await asyncio.wait_for(writer.drain(), timeout=READ_TIMEOUT)
     except (OSError, TimeoutError):
         pass  # the client went away or stalled: nothing to serve
@@ -171,11 +227,21 @@ async def _close(writer: asyncio.StreamWriter) -> None:
 
 
 async def start_http(
-    address: str, port: int, profile: WebProfile, domain: str, title: str = ""
+    address: str,
+    port: int,
+    profile: WebProfile,
+    domain: str,
+    title: str = "",
+    wellknown: Path | None = None,
 ) -> asyncio.AbstractServer:
     """A plain-HTTP listener for one business website on ``address:port``."""
     handler = functools.partial(
-        handle_http, profile=profile, domain=domain, scheme="http", title=title
+        handle_http,
+        profile=profile,
+        domain=domain,
+        scheme="http",
+        title=title,
+        wellknown=wellknown,
     )
     return await asyncio.start_server(handler, address, port, limit=HEAD_LIMIT * 2)
 
@@ -185,7 +251,7 @@ async def start_http(
 
 async def _redirect_loop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
-        _method, path = await _read_head(reader)
+        _method, path, _host = await _read_head(reader)
         target = "/b" if path != "/b" else "/a"  # / -> /a -> /b -> /a ...
         writer.write(_response(302, [("Location", target)], b""))
         await asyncio.wait_for(writer.drain(), timeout=READ_TIMEOUT)
