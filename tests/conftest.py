@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-LAB_SIZE = int(os.environ.get("REMPART_TEST_LAB_SIZE", "30"))
+LAB_SIZE = int(os.environ.get("REMPART_TEST_LAB_SIZE", "100"))
 LAB_SEED = int(os.environ.get("REMPART_TEST_LAB_SEED", "7"))
 
 

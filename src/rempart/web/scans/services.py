@@ -28,12 +28,14 @@ def _enqueue(scan_ids: list[str]) -> None:
         run_scans.delay([str(i) for i in scan_ids[start : start + batch]])
 
 
-def _new_scan(asset: Asset, actor: User | None, trigger: str, campaign: Campaign | None) -> Scan:
-    """A queued scan of the asset, or the unfinished one it already has."""
+def _new_scan(
+    asset: Asset, actor: User | None, trigger: str, campaign: Campaign | None
+) -> tuple[Scan, bool]:
+    """A new queued scan of the asset (True), or the unfinished one it already has (False)."""
     mode = ScanMode.ACTIVE if asset.is_verified else ScanMode.PASSIVE
     try:
         with transaction.atomic():
-            return Scan.objects.create(
+            scan = Scan.objects.create(
                 organisation_id=asset.organisation_id,
                 asset=asset,
                 requested_by=actor if actor and actor.is_authenticated else None,
@@ -42,12 +44,13 @@ def _new_scan(asset: Asset, actor: User | None, trigger: str, campaign: Campaign
                 campaign=campaign,
             )
     except IntegrityError:
-        return Scan.objects.get(asset=asset, status__in=UNFINISHED)
+        return Scan.objects.get(asset=asset, status__in=UNFINISHED), False
+    return scan, True
 
 
 def do_request_scan(asset: Asset, actor: User | None, trigger: str = Trigger.PORTAL) -> Scan:
-    scan = _new_scan(asset, actor, trigger, None)
-    if scan.enqueued_at is None:
+    scan, created = _new_scan(asset, actor, trigger, None)
+    if created:
         audit(
             AuditAction.SCAN_REQUESTED,
             actor=actor,
@@ -66,8 +69,8 @@ def do_request_campaign(
     campaign = Campaign.objects.create(
         name=name, created_by=actor if actor and actor.is_authenticated else None
     )
-    scans = [_new_scan(asset, actor, trigger, campaign) for asset in assets]
-    pending = [str(s.pk) for s in scans if s.enqueued_at is None]
+    made = [_new_scan(asset, actor, trigger, campaign) for asset in assets]
+    pending = [str(scan.pk) for scan, created in made if created]
     transaction.on_commit(lambda: _enqueue(pending))
     return campaign
 
@@ -138,8 +141,8 @@ def do_schedule_due_scans() -> int:
     due = Asset.objects.exclude(schedule=Schedule.OFF).filter(next_scan_at__lte=now)
     ids: list[str] = []
     for asset in due.select_related("organisation"):
-        scan = _new_scan(asset, None, Trigger.SCHEDULE, None)
-        if scan.enqueued_at is None:
+        scan, created = _new_scan(asset, None, Trigger.SCHEDULE, None)
+        if created:
             ids.append(str(scan.pk))
         asset.next_scan_at = next_scan_after(asset, now)
         asset.save(update_fields=["next_scan_at"])
