@@ -35,9 +35,7 @@ class World:
 
 
 def make_user(email: str, **extra: object) -> User:
-    return User.objects.create_user(
-        username=email, email=email, password=PASSWORD, **extra
-    )
+    return User.objects.create_user(username=email, email=email, password=PASSWORD, **extra)
 
 
 @pytest.fixture

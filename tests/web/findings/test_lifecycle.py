@@ -159,7 +159,9 @@ def test_accepting_a_risk_needs_a_reason_and_a_bounded_future_expiry(world):
 def test_an_expired_acceptance_opens_the_finding_again(world):
     do_fold_observations(_scan(world), [SPF], passive=False)
     today = timezone.localdate()
-    do_accept_risk(_only(world), world.alice, "Temporary: migration in progress.", today + timedelta(days=5))
+    do_accept_risk(
+        _only(world), world.alice, "Temporary: migration in progress.", today + timedelta(days=5)
+    )
     assert do_expire_acceptances(today + timedelta(days=6)) == 1
     finding = _only(world)
     assert finding.status == FindingStatus.OPEN
@@ -182,8 +184,12 @@ def test_reverting_a_decision_opens_with_a_new_due_date_and_keeps_history(world)
 def test_another_organisation_with_the_same_problem_has_its_own_finding(world):
     do_fold_observations(_scan(world), [SPF], passive=False)
     other = Scan.objects.create(
-        organisation=world.org_b, asset=world.asset_b, trigger="api", mode="active",
-        status=ScanStatus.DONE, finished_at=timezone.now(),
+        organisation=world.org_b,
+        asset=world.asset_b,
+        trigger="api",
+        mode="active",
+        status=ScanStatus.DONE,
+        finished_at=timezone.now(),
     )
     do_fold_observations(other, [SPF], passive=False)
     assert Finding.objects.filter(organisation=world.org_b).count() == 1

@@ -28,7 +28,10 @@ def test_a_scan_is_claimed_by_one_attempt_only(world):
     assert claim_scan(str(scan.pk), "worker-2") is None
     scan.refresh_from_db()
     assert (scan.status, scan.claimed_by, scan.claim, scan.attempts) == (
-        ScanStatus.RUNNING, "worker-1", first, 1
+        ScanStatus.RUNNING,
+        "worker-1",
+        first,
+        1,
     )
 
 
@@ -56,8 +59,13 @@ def test_the_reaper_requeues_dead_attempts_and_fails_hopeless_ones(world):
     old = timezone.now() - timedelta(seconds=120)
     Scan.objects.filter(pk=dead.pk).update(heartbeat_at=old)
     hopeless = Scan.objects.create(
-        organisation=world.org_b, asset=world.asset_b, trigger="api", mode="passive",
-        status=ScanStatus.RUNNING, heartbeat_at=old, attempts=3,
+        organisation=world.org_b,
+        asset=world.asset_b,
+        trigger="api",
+        mode="passive",
+        status=ScanStatus.RUNNING,
+        heartbeat_at=old,
+        attempts=3,
     )
     assert do_requeue_stale() == 1
     hopeless.refresh_from_db()
@@ -68,7 +76,9 @@ def test_the_reaper_requeues_dead_attempts_and_fails_hopeless_ones(world):
     assert dead.enqueued_at is not None
 
 
-def test_asking_twice_for_a_scan_of_one_asset_gives_the_same_scan(world, django_capture_on_commit_callbacks):
+def test_asking_twice_for_a_scan_of_one_asset_gives_the_same_scan(
+    world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         first = do_request_scan(world.asset_a, world.alice)
         second = do_request_scan(world.asset_a, world.alice)

@@ -120,9 +120,7 @@ def prove_many(assets: list[Asset]) -> list[Proof]:
 
     async def gather() -> list[Proof]:
         config = engine_config(active=False)
-        return list(
-            await asyncio.gather(*(prove_control(a.host, a.token, config) for a in assets))
-        )
+        return list(await asyncio.gather(*(prove_control(a.host, a.token, config) for a in assets)))
 
     return asyncio.run(gather()) if assets else []
 

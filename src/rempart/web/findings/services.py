@@ -119,9 +119,7 @@ def do_fold_observations(scan, observations: list[dict], *, passive: bool) -> Fo
         if fp not in existing
     ]
     Finding.objects.bulk_create(fresh, ignore_conflicts=True)
-    created = set(
-        Finding.objects.filter(pk__in=[f.pk for f in fresh]).values_list("pk", flat=True)
-    )
+    created = set(Finding.objects.filter(pk__in=[f.pk for f in fresh]).values_list("pk", flat=True))
     events = [
         FindingEvent(finding_id=pk, at=now, kind=EventKind.OPENED, to_status="open", scan=scan)
         for pk in created
@@ -208,8 +206,9 @@ def do_mark_false_positive(finding: Finding, actor, reason: str) -> Finding:
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise TriageError(_("Explain in one sentence why this is a false positive."))
-    return _triage(finding, actor, FindingStatus.FALSE_POSITIVE, reason, None,
-                   AuditAction.FALSE_POSITIVE)
+    return _triage(
+        finding, actor, FindingStatus.FALSE_POSITIVE, reason, None, AuditAction.FALSE_POSITIVE
+    )
 
 
 @transaction.atomic
@@ -236,11 +235,23 @@ def _triage(finding, actor, status, reason, until, action) -> Finding:
         finding.due_date = due_date(finding.severity, finding.known_exploited, now.date())
     finding.save()
     FindingEvent.objects.create(
-        finding=finding, at=now, kind=kind, from_status=previous, to_status=status,
-        actor=actor, note=reason,
+        finding=finding,
+        at=now,
+        kind=kind,
+        from_status=previous,
+        to_status=status,
+        actor=actor,
+        note=reason,
     )
-    audit(action, actor=actor, organisation=finding.organisation, obj=finding,
-          check=finding.check_id, reason=reason, until=until or "")
+    audit(
+        action,
+        actor=actor,
+        organisation=finding.organisation,
+        obj=finding,
+        check=finding.check_id,
+        reason=reason,
+        until=until or "",
+    )
     return finding
 
 
@@ -258,8 +269,11 @@ def do_expire_acceptances(today: date | None = None) -> int:
         finding.due_date = due_date(finding.severity, finding.known_exploited, today)
         finding.save(update_fields=["status", "due_date"])
         FindingEvent.objects.create(
-            finding=finding, at=now, kind=EventKind.ACCEPTANCE_EXPIRED,
-            from_status="accepted", to_status="open",
+            finding=finding,
+            at=now,
+            kind=EventKind.ACCEPTANCE_EXPIRED,
+            from_status="accepted",
+            to_status="open",
         )
         count += 1
     return count

@@ -15,7 +15,7 @@ from rempart.web.assets.models import Asset, Schedule
 from rempart.web.assets.services import next_scan_after
 from rempart.web.orgs.audit import audit
 from rempart.web.orgs.models import AuditAction, User
-from rempart.web.scans.models import Campaign, Scan, ScanMode, ScanStatus, Trigger, UNFINISHED
+from rempart.web.scans.models import UNFINISHED, Campaign, Scan, ScanMode, ScanStatus, Trigger
 
 
 def _enqueue(scan_ids: list[str]) -> None:
@@ -86,9 +86,7 @@ def claim_scan(scan_id: str, worker: str) -> uuid.UUID | None:
     token = uuid.uuid4()
     taken = (
         Scan.objects.filter(pk=scan_id)
-        .filter(
-            Q(status=ScanStatus.QUEUED) | Q(status=ScanStatus.RUNNING, heartbeat_at__lt=stale)
-        )
+        .filter(Q(status=ScanStatus.QUEUED) | Q(status=ScanStatus.RUNNING, heartbeat_at__lt=stale))
         .update(
             status=ScanStatus.RUNNING,
             claimed_by=worker[:200],
