@@ -2,6 +2,8 @@
 
 import json
 import os
+import socket
+import sqlite3
 import subprocess
 import sys
 
@@ -10,13 +12,13 @@ import pytest
 from rempart.cli.main import main
 
 
-def run_cli(*args, stdin=""):
+def run_cli(*args, stdin="", timeout=60):
     proc = subprocess.run(
         [sys.executable, "-m", "rempart.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -74,7 +76,7 @@ def _lab_ports_free() -> bool:
 
 
 @pytest.mark.lab
-def test_demo_starts_a_lab_scans_it_and_leaves_json_and_sarif(tmp_path):
+def test_demo_builds_a_center_scans_through_the_jobs_and_serves_the_portal(tmp_path):
     # Runs before the session lab starts (this file is collected first); if a lab already
     # holds the addresses, the demo cannot start its own.
     if os.geteuid() != 0:
@@ -82,15 +84,30 @@ def test_demo_starts_a_lab_scans_it_and_leaves_json_and_sarif(tmp_path):
     if not _lab_ports_free():
         pytest.skip("LAB TEST SKIPPED: another lab holds 127.53.0.1:53")
     out = tmp_path / "demo"
-    code, stdout, err = run_cli("demo", "--size", "8", "--out", str(out))
-    assert code == 0, err
+    port = _free_port()
+    code, stdout, err = run_cli(
+        "demo", "--size", "8", "--out", str(out), "--port", str(port), "--no-serve", timeout=300
+    )
+    assert code == 0, stdout + err
     assert "Traceback" not in err
-    assert "Boulangerie" in stdout and "grade" in stdout
-    doc = json.loads((out / "results.json").read_text())
-    assert len(doc["targets"]) == 8
-    assert all(t["grade"]["letter"] in "ABCDE" for t in doc["targets"])
-    assert json.loads((out / "results.sarif").read_text())["runs"][0]["results"]
+    assert "Boulangerie" in stdout
+    assert f"http://127.0.0.1:{port}/" in stdout and "dirigeant@" in stdout
+    assert "8 businesses; 8 proved control" in " ".join(stdout.split())
+    db = sqlite3.connect(out / "center" / "rempart.sqlite3")
+    statuses = dict(db.execute("select status, count(*) from scans_scan group by status"))
+    assert sum(statuses.values()) == 8
+    assert set(statuses) <= {"done", "partial"}, statuses
+    grades = [g for (g,) in db.execute("select grade from scans_scan")]
+    assert all(g in "ABCDE" and g for g in grades)
+    (findings,) = db.execute("select count(*) from findings_finding").fetchone()
+    assert findings > 8
     assert (out / "lab" / "ground-truth.json").is_file()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.mark.lab

@@ -78,3 +78,13 @@ def otp_login(client, user: User) -> None:
     session = client.session
     session[OTP_SESSION_KEY] = True
     session.save()
+
+
+@pytest.fixture
+def lab_settings(lab, settings):
+    """Point the platform at the running lab: its DNS server (already the default of the test
+    settings) and its CA, so that lab certificates are trusted like public ones."""
+    settings.REMPART_LAB = True
+    settings.REMPART_RESOLVER = f"{lab.resolver[0]}:{lab.resolver[1]}"
+    settings.REMPART_CA_FILE = str(lab.ca_file)
+    return lab

@@ -1,91 +1,211 @@
-"""``rempart demo``: start a lab, scan it, print each business's grade and top problems."""
+"""``rempart demo``: a whole demonstration center on one machine, with nothing to install.
+
+1. starts the lab (fake small businesses on loopback) as a child process;
+2. creates the center's database in the demo folder and the lab's businesses as
+   organisations, each proving control of its domain through the lab's DNS;
+3. starts the platform (``rempart serve``: a Celery worker on the embedded broker and the
+   portal) and runs a campaign scanning every business through the jobs;
+4. prints each business's grade and top problems, and the portal's address with log-ins;
+   then keeps serving until Ctrl-C (or stops at once with ``--no-serve``).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
+import os
+import signal
+import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from rempart.engine.catalog import CATALOG
-from rempart.engine.context import ScanConfig
-from rempart.engine.model import TargetResult
-from rempart.engine.runner import scan
-from rempart.engine.scoring import grade, top_problems
-from rempart.engine.target import parse_target
-from rempart.exports import sarif_document, scan_document
-from rempart.lab.server import Lab, LabStartError
+LAB_DNS = ("127.53.0.1", 53)
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("demo", help="start a lab, scan it and show the results")
+    p = commands.add_parser("demo", help="a demonstration center: lab, scans through jobs, portal")
     p.add_argument("--size", type=int, default=20, help="businesses in the lab (default 20)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--out", help="results folder (default rempart-demo-<time>)")
+    p.add_argument("--out", help="demo folder (default rempart-demo-<time>)")
+    p.add_argument("--port", type=int, default=8000, help="the portal's port (default 8000)")
+    p.add_argument("--no-serve", action="store_true", help="stop once the scans are done")
+    p.add_argument("--timeout", type=float, default=600, help="seconds to wait for the scans")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out or f"rempart-demo-{stamp}")
-    try:
-        return asyncio.run(demo(args.size, args.seed, out))
-    except LabStartError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-
-async def demo(size: int, seed: int, out: Path) -> int:
+    out = Path(args.out or f"rempart-demo-{stamp}").resolve()
+    out.mkdir(parents=True, exist_ok=True)
     console = Console()
-    lab = Lab(size, seed, out / "lab")
-    console.print(f"Starting a lab of {size} businesses…")
-    await lab.start()
+    children: list[subprocess.Popen[bytes]] = []
     try:
-        config = ScanConfig(
-            resolver=(lab.dns_address, lab.dns_port), ca_files=(lab.ca_file,), lab=True
-        )
-        targets = [parse_target(b.domain) for b in lab.businesses]
-        console.print(f"Scanning {len(targets)} domains with every check family…")
-        began = time.perf_counter()
-        started = datetime.now(UTC)
-        results = await scan(targets, config)
-        elapsed = time.perf_counter() - began
+        lab_dir = out / "lab"
+        console.print(f"Starting a lab of {args.size} businesses…")
+        children.append(_start_lab(args.size, args.seed, lab_dir, out / "lab.log"))
+        _configure_django(out / "center", lab_dir)
+        assets, logins = _build_center(console, args.size, args.seed)
+        console.print("Starting the platform (Celery worker and portal)…")
+        children.append(_start_serve(args.port, lab_dir, out / "serve.log"))
+        finished = _run_campaign(console, assets, args.timeout)
+        _print_grades(console, finished)
+        _print_access(console, args.port, logins, out)
+        if args.no_serve:
+            return 0
+        console.print("Serving the portal; press Ctrl-C to stop the demo.")
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        console.print("[red]a demo process stopped on its own; see the logs in the demo folder")
+        return 1
+    except DemoError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 0
     finally:
-        await lab.stop()
-    names = {b.domain: b.name for b in lab.businesses}
-    print_report(console, results, names)
-    (out / "results.json").write_text(
-        json.dumps(scan_document(results, started), indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
-    (out / "results.sarif").write_text(
-        json.dumps(sarif_document(results), indent=2) + "\n", encoding="utf-8"
-    )
-    console.print(
-        f"\nScanned {len(results)} businesses in {elapsed:.1f} s. Results: "
-        f"{out / 'results.json'} and {out / 'results.sarif'}; ground truth: {lab.truth_file}"
-    )
-    return 0
+        for child in reversed(children):
+            _stop(child)
 
 
-def print_report(console: Console, results: list[TargetResult], names: dict[str, str]) -> None:
-    table = Table(title="Demo: the lab's businesses", title_justify="left", show_lines=True)
-    table.add_column("business")
-    table.add_column("grade", justify="center")
-    table.add_column("top problems")
-    for r in results:
-        g = grade(r.observations)
-        problems = "\n".join(
-            escape(f"[{o.severity}] {CATALOG[o.check].title} ({o.location})")
-            for o in top_problems(r.observations, 3)
+class DemoError(Exception):
+    """A step of the demo that could not be done; the message says which and why."""
+
+
+def _start_lab(size: int, seed: int, lab_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "rempart.cli.main", "lab", "--size", str(size)]
+    cmd += ["--seed", str(seed), "--dir", str(lab_dir)]
+    with log.open("wb") as sink:
+        # Our own interpreter and arguments, no shell.
+        child = subprocess.Popen(  # noqa: S603
+            cmd, stdout=subprocess.PIPE, stderr=sink, start_new_session=True
         )
-        table.add_row(f"{names.get(r.target, r.target)}\n{r.target}", g.letter, problems or "-")
+    assert child.stdout is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = child.stdout.readline().decode(errors="replace")
+        if "lab ready" in line:
+            # Keep reading what the lab prints, so that a full pipe never blocks it.
+            threading.Thread(target=child.stdout.read, daemon=True).start()
+            return child
+        if not line and child.poll() is not None:
+            break
+    _stop(child)
+    raise DemoError(f"the lab did not start; its messages are in {log}")
+
+
+def _configure_django(data_dir: Path, lab_dir: Path) -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "rempart.web.settings",
+            "REMPART_DATA_DIR": str(data_dir),
+            "REMPART_LAB": "1",
+            "REMPART_RESOLVER": f"{LAB_DNS[0]}:{LAB_DNS[1]}",
+            "REMPART_CA_FILE": str(lab_dir / "ca.pem"),
+        }
+    )
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+
+
+def _build_center(console: Console, size: int, seed: int) -> tuple[list[Any], list[Any]]:
+    from rempart.cli.democenter import create_center, prove_control
+    from rempart.lab.profiles import generate
+
+    businesses = generate(size, seed)
+    assets, logins = create_center(businesses)
+    verified = prove_control(assets, LAB_DNS)
+    console.print(
+        f"Demo center: {len(assets)} businesses; {verified} proved control of their domain "
+        "with a DNS TXT record."
+    )
+    return assets, logins
+
+
+def _start_serve(port: int, lab_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "rempart.cli.main", "serve", "--port", str(port)]
+    cmd += ["--lab-dir", str(lab_dir)]
+    with log.open("wb") as sink:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments, no shell
+            cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def _run_campaign(console: Console, assets: list[Any], timeout: float) -> list[Any]:
+    from django.db import transaction
+
+    from rempart.web.scans.models import UNFINISHED, Scan, Trigger
+    from rempart.web.scans.services import do_request_campaign
+
+    with transaction.atomic():
+        campaign = do_request_campaign(assets, None, "Demo campaign", Trigger.DEMO)
+    scans = Scan.objects.filter(campaign=campaign)
+    total = scans.count()
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("Scanning through the jobs", total=total)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            left = scans.filter(status__in=UNFINISHED).count()
+            bar.update(task, completed=total - left)
+            if left == 0:
+                break
+            time.sleep(0.5)
+        else:
+            raise DemoError(f"the scans did not finish within {timeout:g} s (see serve.log)")
+    return list(scans.select_related("asset", "organisation").order_by("organisation__name"))
+
+
+def _print_grades(console: Console, scans: list[Any]) -> None:
+    from rempart.knowledge.loader import guidance_for
+    from rempart.web.findings.models import ACTIVE_STATUSES, Finding
+
+    table = Table(title="The demo center's businesses", title_justify="left", show_lines=True)
+    for column in ("business", "grade", "scan", "first things to fix"):
+        table.add_column(column)
+    for scan in scans:
+        top = Finding.objects.filter(asset=scan.asset, status__in=ACTIVE_STATUSES).order_by(
+            "-known_exploited", "-severity_rank", "due_date"
+        )[:3]
+        lines = []
+        for finding in top:
+            guidance = guidance_for(finding.check_id)
+            title = guidance.text("fr").title if guidance else finding.title
+            lines.append(f"[{finding.severity}] {title}")
+        table.add_row(
+            f"{scan.organisation.name}\n{scan.asset.name}",
+            scan.grade or "-",
+            scan.status,
+            "\n".join(lines) or "-",
+        )
     console.print(table)
+
+
+def _print_access(console: Console, port: int, logins: list[Any], out: Path) -> None:
+    console.print(f"\nPortal: [bold]http://127.0.0.1:{port}/[/bold]  (demo folder: {out})")
+    for login in logins:
+        console.print(f"  {login.email}  /  {login.password}   ({login.note})")
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is not None:
+        return
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+        child.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.wait()
