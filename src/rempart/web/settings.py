@@ -173,12 +173,14 @@ SPECTACULAR_SETTINGS = {
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # kombu's default is "control" relative to the working directory: keep it ours.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         # 50 ms: measured in design.md §3 (500 tasks < 5 s; at the 1 s default, 21 in 6 s).
         "polling_interval": env_float("REMPART_BROKER_POLL", 0.05),
