@@ -1,8 +1,33 @@
+"""The portal's pages. URL kwargs are named after their object (``org``, ``asset``, ``scan``,
+``finding``): the tenant-wall test fills them with another business's ids."""
+
 from django.urls import path
-from django.views.generic import TemplateView
+
+from rempart.web.portal.views import assets, center, dashboard, findings, scans
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="portal/home.html"), name="home"),
+    path("", dashboard.home, name="home"),
+    path("o/<uuid:org>/", dashboard.dashboard, name="dashboard"),
+    path("o/<uuid:org>/assets/", assets.asset_list, name="assets"),
+    path("o/<uuid:org>/findings/", findings.finding_list, name="findings"),
+    path("o/<uuid:org>/scans/", scans.scan_list, name="scans"),
+    path("assets/<uuid:asset>/", assets.asset_detail, name="asset"),
+    path("assets/<uuid:asset>/verify/", assets.asset_verify, name="asset_verify"),
+    path("assets/<uuid:asset>/schedule/", assets.asset_schedule, name="asset_schedule"),
+    path("assets/<uuid:asset>/scan/", assets.asset_scan, name="asset_scan"),
+    path("assets/<uuid:asset>/remove/", assets.asset_remove, name="asset_remove"),
+    path("findings/<uuid:finding>/", findings.finding_detail, name="finding"),
+    path("findings/<uuid:finding>/accept/", findings.finding_accept, name="finding_accept"),
+    path(
+        "findings/<uuid:finding>/false-positive/",
+        findings.finding_false_positive,
+        name="finding_false_positive",
+    ),
+    path("findings/<uuid:finding>/revert/", findings.finding_revert, name="finding_revert"),
+    path("scans/<uuid:scan>/", scans.scan_detail, name="scan"),
+    path("scans/<uuid:scan>/progress/", scans.scan_progress, name="scan_progress"),
+    path("center/", center.center, name="center"),
+    path("center/campaign/", center.campaign, name="campaign"),
 ]

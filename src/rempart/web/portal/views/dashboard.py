@@ -1,0 +1,49 @@
+"""The landing page, the organisation chooser and an organisation's dashboard."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
+
+from rempart.web.orgs.access import can_act, organisations_for
+from rempart.web.portal import queries
+from rempart.web.portal.charts import points_of, trend_chart
+from rempart.web.portal.views.scoping import organisation_for, user_of
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """Anonymous: what the center does. Staff: the center's view. Others: their business."""
+    if not request.user.is_authenticated:
+        return render(request, "portal/home.html")
+    user = user_of(request)
+    if user.sees_all_organisations:
+        return redirect("portal:center")
+    organisations = list(organisations_for(user).only("pk", "name", "departement"))
+    if len(organisations) == 1:
+        return redirect("portal:dashboard", org=organisations[0].pk)
+    return render(request, "portal/chooser.html", {"organisations": organisations})
+
+
+@require_safe
+@login_required
+def dashboard(request: HttpRequest, org: UUID) -> HttpResponse:
+    organisation = organisation_for(request, org)
+    scans = queries.trend_scans(organisation)
+    counts = queries.finding_counts(organisation)
+    context = {
+        "org": organisation,
+        "can_act": can_act(user_of(request), organisation),
+        "grade": queries.organisation_grade(organisation),
+        "counts": counts,
+        "by_severity": queries.by_severity(counts),
+        "top": queries.top_findings(organisation),
+        "chart": trend_chart(points_of(scans)) if scans else None,
+        "to_verify": queries.assets_to_verify(organisation),
+        "recent_scans": queries.recent_scans(organisation),
+    }
+    return render(request, "portal/dashboard.html", context)
