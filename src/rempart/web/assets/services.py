@@ -164,3 +164,18 @@ def record_proof(asset: Asset, proof: Proof, actor: User | None, *, reason: str)
 def next_scan_after(asset: Asset, when: datetime) -> datetime | None:
     period = SCHEDULE_PERIOD.get(Schedule(asset.schedule))
     return when + period if period else None
+
+
+def do_set_schedule(asset: Asset, schedule: str, actor: User | None) -> Asset:
+    """Save the schedule; the next automatic scan is one period after now (none when off).
+
+    An earlier planned date is kept, so shortening the period never postpones a due scan.
+    """
+    asset.schedule = Schedule(schedule)
+    following = next_scan_after(asset, timezone.now())
+    if following is None or asset.next_scan_at is None:
+        asset.next_scan_at = following
+    else:
+        asset.next_scan_at = min(asset.next_scan_at, following)
+    asset.save(update_fields=["schedule", "next_scan_at"])
+    return asset

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from rempart.engine.catalog import CATALOG
 from rempart.web.findings.models import (
     ACTIVE_STATUSES,
+    HUMAN_STATUSES,
     SEVERITY_RANK,
     EventKind,
     Finding,
@@ -190,6 +191,7 @@ class TriageError(ValueError):
 
 @transaction.atomic
 def do_accept_risk(finding: Finding, actor, reason: str, until: date) -> Finding:
+    _check_undecided(finding)
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise TriageError(_("Explain in one sentence why this risk is accepted."))
@@ -203,6 +205,7 @@ def do_accept_risk(finding: Finding, actor, reason: str, until: date) -> Finding
 
 @transaction.atomic
 def do_mark_false_positive(finding: Finding, actor, reason: str) -> Finding:
+    _check_undecided(finding)
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise TriageError(_("Explain in one sentence why this is a false positive."))
@@ -213,8 +216,18 @@ def do_mark_false_positive(finding: Finding, actor, reason: str) -> Finding:
 
 @transaction.atomic
 def do_revert_triage(finding: Finding, actor, note: str = "") -> Finding:
-    """A person takes back their decision: the finding is open again (new due date)."""
+    """A person takes back their decision: the finding is open again (new due date).
+
+    Only a person's decision can be taken back; the scanner's verdicts follow the scans.
+    """
+    if finding.status not in HUMAN_STATUSES:
+        raise TriageError(_("There is no decision to revert on this finding."))
     return _triage(finding, actor, FindingStatus.OPEN, note, None, AuditAction.TRIAGE_REVERTED)
+
+
+def _check_undecided(finding: Finding) -> None:
+    if finding.status in HUMAN_STATUSES:
+        raise TriageError(_("A decision is already recorded: revert it first."))
 
 
 def _triage(finding, actor, status, reason, until, action) -> Finding:

@@ -71,6 +71,14 @@ def do_request_campaign(
     )
     made = [_new_scan(asset, actor, trigger, campaign) for asset in assets]
     pending = [str(scan.pk) for scan, created in made if created]
+    audit(
+        AuditAction.SCAN_REQUESTED,
+        actor=actor,
+        obj=campaign,
+        campaign=name,
+        assets=len(made),
+        queued=len(pending),
+    )
     transaction.on_commit(lambda: _enqueue(pending))
     return campaign
 

@@ -13,11 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rempart.web.assets.models import Asset
-from rempart.web.assets.services import do_add_asset, do_remove_asset, do_verify_asset
+from rempart.web.assets.services import (
+    do_add_asset,
+    do_remove_asset,
+    do_set_schedule,
+    do_verify_asset,
+)
 from rempart.web.orgs.access import can_act
 from rempart.web.portal import queries
 from rempart.web.portal.forms import AssetAddForm, ScheduleForm
-from rempart.web.portal.schedule import do_set_schedule
 from rempart.web.portal.views.scoping import asset_for, organisation_for, page_of, user_of
 from rempart.web.scans.models import Trigger
 from rempart.web.scans.services import do_request_scan

@@ -12,8 +12,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from rempart.web.orgs.audit import audit
-from rempart.web.orgs.models import AuditAction
 from rempart.web.portal import queries
 from rempart.web.portal.forms import CenterFilterForm
 from rempart.web.portal.views.scoping import page_of, require_center_staff
@@ -47,9 +45,7 @@ def campaign(request: HttpRequest) -> HttpResponse:
     departement, grade = form.values()
     assets = list(queries.campaign_assets(departement, grade))
     label = f"center {timezone.now():%Y-%m-%d %H:%M} dep={departement or '*'} grade={grade or '*'}"
-    launched = do_request_campaign(assets, user, label)
-    # do_request_campaign records no audit event yet; a campaign touches many businesses.
-    audit(AuditAction.SCAN_REQUESTED, actor=user, obj=launched, assets=len(assets), filters=label)
+    do_request_campaign(assets, user, label)
     messages.success(
         request,
         _("Campaign launched: %(count)d verified assets will be scanned.") % {"count": len(assets)},

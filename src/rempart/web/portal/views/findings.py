@@ -97,8 +97,6 @@ def _triage(
 @login_required
 def finding_accept(request: HttpRequest, finding: UUID) -> HttpResponse:
     def apply(found: Finding, user: Any, data: dict[str, Any]) -> None:
-        if found.status in HUMAN_STATUSES:
-            raise TriageError(_("A decision is already recorded: revert it first."))
         do_accept_risk(found, user, data["reason"], data["until"])
 
     return _triage(request, finding, AcceptRiskForm, "accept_form", apply)
@@ -108,8 +106,6 @@ def finding_accept(request: HttpRequest, finding: UUID) -> HttpResponse:
 @login_required
 def finding_false_positive(request: HttpRequest, finding: UUID) -> HttpResponse:
     def apply(found: Finding, user: Any, data: dict[str, Any]) -> None:
-        if found.status in HUMAN_STATUSES:
-            raise TriageError(_("A decision is already recorded: revert it first."))
         do_mark_false_positive(found, user, data["reason"])
 
     return _triage(request, finding, FalsePositiveForm, "false_positive_form", apply)
@@ -119,9 +115,6 @@ def finding_false_positive(request: HttpRequest, finding: UUID) -> HttpResponse:
 @login_required
 def finding_revert(request: HttpRequest, finding: UUID) -> HttpResponse:
     def apply(found: Finding, user: Any, data: dict[str, Any]) -> None:
-        # Only a person's decision can be taken back; scanner verdicts follow the scans.
-        if found.status not in HUMAN_STATUSES:
-            raise TriageError(_("There is no decision to revert on this finding."))
         do_revert_triage(found, user, data["note"])
 
     return _triage(request, finding, RevertForm, "revert_form", apply)
