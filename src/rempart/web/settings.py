@@ -124,6 +124,20 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login throttling: failures per account and per client address within the window.
 LOGIN_MAX_FAILURES = env_int("REMPART_LOGIN_MAX_FAILURES", 5)
 LOGIN_FAILURE_WINDOW = env_int("REMPART_LOGIN_FAILURE_WINDOW", 900)
+# Per client address the limit is higher: colleagues behind one office address share it.
+LOGIN_MAX_FAILURES_PER_IP = env_int("REMPART_LOGIN_MAX_FAILURES_PER_IP", 4 * LOGIN_MAX_FAILURES)
+# Only these reverse proxies are believed when they say who the client is (X-Forwarded-For).
+REMPART_TRUSTED_PROXIES = env_list("REMPART_TRUSTED_PROXIES", [])
+REMPART_INVITATION_DAYS = env_int("REMPART_INVITATION_DAYS", 7)
+
+# E-mail (invitations). The console backend prints mails: right for one machine and the demo.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rempart <noreply@localhost>")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]

@@ -7,6 +7,7 @@ center staff without TOTP must enrol first. The session flag is set by the TOTP 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -24,7 +25,8 @@ class StaffTwoFactorMiddleware:
         if user.is_authenticated and not request.session.get(OTP_SESSION_KEY):
             target = self._redirect_for(user)
             if target and not self._is_open(request.path, target):
-                return HttpResponseRedirect(f"{target}?next={request.get_full_path()}")
+                query = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{target}?{query}")
         return self.get_response(request)
 
     @staticmethod
