@@ -56,7 +56,7 @@ def test_the_owner_invites_and_only_a_hash_of_the_link_is_stored(client, world, 
 
 def test_a_new_person_creates_an_account_from_the_link_and_joins(client, world, mailoutbox):
     link = _invite(client, world, mailoutbox)
-    visitor = Client()
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="en")
     visitor.cookies["django_language"] = "en"
 
     page = visitor.get(link)
@@ -77,7 +77,7 @@ def test_a_new_person_creates_an_account_from_the_link_and_joins(client, world, 
 
 def test_a_weak_password_on_the_invitation_page_gets_a_field_message(client, world, mailoutbox):
     link = _invite(client, world, mailoutbox)
-    visitor = Client()
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = visitor.post(link, {"full_name": "Eve", "password": "short", "password2": "short"})
     assert response.status_code == 200
     assert "password" in response.context["form"].errors
@@ -86,7 +86,7 @@ def test_a_weak_password_on_the_invitation_page_gets_a_field_message(client, wor
 
 def test_an_existing_user_invited_as_provider_gains_the_organisation(client, world, mailoutbox):
     link = _invite(client, world, mailoutbox, email=world.charlie.email, role=Role.PROVIDER)
-    charlie = Client()
+    charlie = Client(HTTP_ACCEPT_LANGUAGE="en")
     charlie.cookies["django_language"] = "en"
 
     page = charlie.get(link)
@@ -103,7 +103,7 @@ def test_an_existing_user_invited_as_provider_gains_the_organisation(client, wor
 
 def test_a_link_works_only_once(client, world, mailoutbox):
     link = _invite(client, world, mailoutbox, email=world.charlie.email)
-    charlie = Client()
+    charlie = Client(HTTP_ACCEPT_LANGUAGE="en")
     charlie.cookies["django_language"] = "en"
     otp_login(charlie, world.charlie)
     assert charlie.post(link).status_code == 302
@@ -149,8 +149,8 @@ def test_a_new_invitation_retires_the_pending_one(client, world, mailoutbox):
     first = _invite(client, world, mailoutbox)
     second = _invite(client, world, mailoutbox)
 
-    assert Client().get(first).status_code == 410
-    assert Client().get(second).status_code == 200
+    assert Client(HTTP_ACCEPT_LANGUAGE="en").get(first).status_code == 410
+    assert Client(HTTP_ACCEPT_LANGUAGE="en").get(second).status_code == 200
 
 
 @pytest.mark.parametrize(("user", "status"), [("bob", 403), ("dave", 403), ("charlie", 404)])

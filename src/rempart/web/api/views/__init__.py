@@ -1,0 +1,1 @@
+"""API views: typed function views of a few lines — access helper, service, response."""
