@@ -33,6 +33,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class CurrentAssetManager(models.Manager["Asset"]):
+    """Assets still declared. A removed asset stays in the database with its scans and
+    findings (design.md §6: history is kept, nothing is deleted) but is no longer listed,
+    scanned or scheduled."""
+
+    def get_queryset(self) -> models.QuerySet[Asset]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="assets")
@@ -50,11 +59,20 @@ class Asset(models.Model):
     )
     next_scan_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CurrentAssetManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["name"]
+        base_manager_name = "all_objects"  # a finding of a removed asset still shows its name
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "kind", "name"], name="one_asset_name")
+            models.UniqueConstraint(
+                fields=["organisation", "kind", "name"],
+                condition=models.Q(removed_at__isnull=True),
+                name="one_current_asset_name",
+            )
         ]
 
     def __str__(self) -> str:

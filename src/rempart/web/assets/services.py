@@ -99,6 +99,7 @@ def do_add_asset(organisation: Organisation, kind: str, name: str, actor: User |
 
 
 def do_remove_asset(asset: Asset, actor: User | None) -> None:
+    """Stop watching the asset. Its scans, findings and history stay (design.md §6)."""
     audit(
         AuditAction.ASSET_REMOVED,
         actor=actor,
@@ -106,7 +107,11 @@ def do_remove_asset(asset: Asset, actor: User | None) -> None:
         obj=asset,
         name=asset.name,
     )
-    asset.delete()
+    asset.removed_at = timezone.now()
+    asset.schedule = Schedule.OFF
+    asset.next_scan_at = None
+    asset.verified_at = None  # a later re-declaration proves control again
+    asset.save(update_fields=["removed_at", "schedule", "next_scan_at", "verified_at"])
 
 
 def do_verify_asset(asset: Asset, actor: User | None, *, reason: str = "manual") -> bool:
