@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from rempart import __version__
-from rempart.cli import demo, lab, scan
+from rempart.cli import demo, lab, scan, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_parser(commands)
     lab.add_parser(commands)
     demo.add_parser(commands)
+    serve.add_parsers(commands)
     return parser
 
 
