@@ -228,6 +228,8 @@ REMPART_SCAN_TIMEOUT = env_float("REMPART_SCAN_TIMEOUT", 5.0)
 REMPART_SCAN_BATCH = env_int("REMPART_SCAN_BATCH", 20)
 REMPART_SCAN_STALE_AFTER = env_int("REMPART_SCAN_STALE_AFTER", 120)
 REMPART_SCAN_MAX_ATTEMPTS = env_int("REMPART_SCAN_MAX_ATTEMPTS", 3)
+# A queued scan whose message is this old is presumed lost by the broker and sent again.
+REMPART_SCAN_REQUEUE_QUEUED_AFTER = env_int("REMPART_SCAN_REQUEUE_QUEUED_AFTER", 600)
 
 LOGGING = {
     "version": 1,

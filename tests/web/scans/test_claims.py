@@ -85,3 +85,19 @@ def test_asking_twice_for_a_scan_of_one_asset_gives_the_same_scan(
     assert first.pk == second.pk
     assert Scan.objects.filter(asset=world.asset_a).count() == 1
     assert first.mode == "passive"  # the asset is not verified
+
+
+@override_settings(REMPART_SCAN_STALE_AFTER=60, REMPART_SCAN_REQUEUE_QUEUED_AFTER=600)
+def test_a_queued_scan_is_sent_again_only_when_its_message_looks_lost(world):
+    waiting = _queued(world)
+    lost = Scan.objects.create(
+        organisation=world.org_b, asset=world.asset_b, trigger="api", mode="passive"
+    )
+    now = timezone.now()
+    Scan.objects.filter(pk=waiting.pk).update(enqueued_at=now - timedelta(seconds=120))
+    Scan.objects.filter(pk=lost.pk).update(enqueued_at=now - timedelta(seconds=700))
+    assert do_requeue_stale() == 1
+    lost.refresh_from_db()
+    waiting.refresh_from_db()
+    assert lost.enqueued_at > now - timedelta(seconds=5)
+    assert waiting.enqueued_at < now - timedelta(seconds=100)

@@ -123,9 +123,13 @@ def do_requeue_stale() -> int:
         reason="The scan was interrupted on every attempt (worker lost); it was not completed.",
     )
     ids = list(dead.values_list("pk", flat=True))
+    # A queued scan waits its turn behind a whole campaign: only one whose message is older
+    # than the (longer) queued threshold is presumed lost, e.g. by a broker restarted without
+    # persistence. Sending it again is harmless (claims are fenced), just wasted work.
+    lost = now - timedelta(seconds=settings.REMPART_SCAN_REQUEUE_QUEUED_AFTER)
     ids += list(
         Scan.objects.filter(status=ScanStatus.QUEUED)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost))
         .values_list("pk", flat=True)
     )
     if ids:
