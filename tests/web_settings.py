@@ -11,4 +11,4 @@ os.environ.setdefault("REMPART_FAST_HASHES", "1")
 os.environ.setdefault("REMPART_LAB", "1")
 os.environ.setdefault("REMPART_RESOLVER", "127.53.0.1:53")
 
-from rempart.web.settings import *  # noqa: E402, F403
+from rempart.web.settings import *  # noqa: F403
