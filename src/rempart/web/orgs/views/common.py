@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rempart.web.orgs.models import User
 
@@ -53,7 +53,10 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
 
 def throttled_message() -> str:
     minutes = max(1, math.ceil(int(settings.LOGIN_FAILURE_WINDOW) / 60))
-    return _(
+    return ngettext(
         "Too many failed attempts: log-in is paused for this account. "
-        "Try again in %(minutes)d minutes."
+        "Try again in %(minutes)d minute.",
+        "Too many failed attempts: log-in is paused for this account. "
+        "Try again in %(minutes)d minutes.",
+        minutes,
     ) % {"minutes": minutes}

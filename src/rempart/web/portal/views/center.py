@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rempart.web.portal import queries
@@ -48,7 +48,12 @@ def campaign(request: HttpRequest) -> HttpResponse:
     do_request_campaign(assets, user, label)
     messages.success(
         request,
-        _("Campaign launched: %(count)d verified assets will be scanned.") % {"count": len(assets)},
+        ngettext(
+            "Campaign launched: %(count)d verified asset will be scanned.",
+            "Campaign launched: %(count)d verified assets will be scanned.",
+            len(assets),
+        )
+        % {"count": len(assets)},
     )
     query = urlencode({k: v for k, v in (("departement", departement), ("grade", grade)) if v})
     return redirect(f"{reverse('portal:center')}?{query}" if query else reverse("portal:center"))
