@@ -3,9 +3,41 @@
 # (bench/setup_peers.sh), start a lab, scan it with rempart and each peer, print the table and
 # write bench/results/latest.json. Needs root (the lab binds standard ports on 127.x.y.z).
 #   bench/run.sh [--size 200] [--seed 1] [--skip-peers]
+# The platform benchmarks instead (pages under load, then scans through the Celery jobs;
+# results in bench/results/platform.json; --postgres: PostgreSQL, and Redis for the jobs):
+#   bench/run.sh --platform [--postgres] [--size 200] [--seed 1] [--workers 1]
+#                [--concurrency 2] [--batch 50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+case " $* " in
+  *" --platform "*)
+    if ! command -v wrk >/dev/null; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get install -y -qq wrk >/dev/null \
+          || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+      else
+        echo "missing: wrk — install it (Debian: sudo apt-get install wrk)" >&2
+        exit 1
+      fi
+    fi
+    scan_args=()
+    pages_args=()
+    for arg in "$@"; do
+      case "$arg" in
+        --platform) ;;
+        --postgres) scan_args+=("$arg"); pages_args+=("$arg") ;;
+        *) scan_args+=("$arg") ;;
+      esac
+    done
+    status=0
+    .venv/bin/python bench/platform_pages.py --levels 1,10,50 "${pages_args[@]}" || status=$?
+    # Only one lab can run on a machine (it binds 127.53.0.1:53): wait for the others.
+    flock /tmp/rempart-lab.lock .venv/bin/python bench/platform_scan.py "${scan_args[@]}" \
+      || status=$?
+    exit "$status"
+    ;;
+esac
 case " $* " in
   *" --skip-peers "*) ;;
   *) bench/setup_peers.sh ;;

@@ -11,10 +11,15 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-# The end-to-end tests drive Debian's chromium (Playwright never downloads a browser here).
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "installing Debian's chromium for the end-to-end tests"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
-    || echo "WARNING: chromium could not be installed: the browser tests will skip" >&2
+# The end-to-end tests drive Debian's chromium (Playwright never downloads a browser here);
+# the platform benchmark's test drives the portal with wrk.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "installing Debian packages for the browser and load tests: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } \
+    || echo "WARNING: ${missing[*]} could not be installed: the tests that need them skip" >&2
 fi
