@@ -17,6 +17,12 @@ LAB_SIZE = int(os.environ.get("REMPART_TEST_LAB_SIZE", "100"))
 LAB_SEED = int(os.environ.get("REMPART_TEST_LAB_SEED", "7"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that start a lab of their own run first, before the session lab holds the
+    addresses (only one lab can run on a machine)."""
+    items.sort(key=lambda item: item.get_closest_marker("own_lab") is None)
+
+
 @dataclass
 class RunningLab:
     directory: Path

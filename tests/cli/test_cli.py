@@ -76,9 +76,10 @@ def _lab_ports_free() -> bool:
 
 
 @pytest.mark.lab
+@pytest.mark.own_lab
 def test_demo_builds_a_center_scans_through_the_jobs_and_serves_the_portal(tmp_path):
-    # Runs before the session lab starts (this file is collected first); if a lab already
-    # holds the addresses, the demo cannot start its own.
+    # Runs before the session lab starts (the own_lab marker, tests/conftest.py); if a lab
+    # already holds the addresses, the demo cannot start its own.
     if os.geteuid() != 0:
         pytest.skip("LAB TEST SKIPPED: the demo's lab binds ports below 1024 (run as root)")
     if not _lab_ports_free():
