@@ -283,6 +283,27 @@ def run_wrk(base: str, page: Page, seconds: float, work: Path) -> Load:
     )
 
 
+def run_users(base: str, page: Page, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """50 users who pause to read (bench/users_load.py, its own process)."""
+    targets = work / f"targets-{page.name}.tsv"
+    targets.write_text("".join(f"{cookie}\t{path}\n" for cookie, path in page.targets))
+    cmd = [sys.executable, str(Path(__file__).with_name("users_load.py")), "--base", base]
+    cmd += ["--targets", str(targets), "--users", str(len(page.targets))]
+    cmd += ["--think", str(args.think), "--duration", str(args.duration)]
+    cmd += ["--warmup", str(args.warmup)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise BenchError(f"users_load failed: {done.stderr[-2000:]}")
+    result = {"page": page.name, **json.loads(done.stdout.strip().splitlines()[-1])}
+    print(
+        f"{page.name:10} {result['users']:5d} users thinking {args.think:g} s: "
+        f"{result['requests']} requests, {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} "
+        f"p95 {result['p95_ms']:.1f} p99 {result['p99_ms']:.1f} ms, non-200: {result['non_200']}",
+        flush=True,
+    )
+    return result
+
+
 def drive(base: str, pages: list[Page], args: argparse.Namespace, work: Path) -> list[Load]:
     """Each page at each concurrency level (the analyst's page with its one user only)."""
     loads = []
@@ -335,6 +356,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             flush=True,
         )
         loads = drive(base, pages, args, work)
+        users = [run_users(base, p, args, work) for p in pages if len(p.targets) > 1]
     finally:
         stop_serve(serve)
     return {
@@ -353,6 +375,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "target_p95_ms": TARGET_P95_MS,
         "in_process": profile,
         "loads": [asdict(x) | {"all_ok": x.all_ok} for x in loads],
+        "users_with_think_time": users,
     }
 
 
@@ -372,6 +395,9 @@ def parse_args() -> argparse.Namespace:
         "--levels", default="50", help="concurrent connections, comma-separated (default 50)"
     )
     parser.add_argument("--duration", type=float, default=20, help="measured seconds per page")
+    parser.add_argument(
+        "--think", type=float, default=2.0, help="users' mean think time, seconds (default 2)"
+    )
     parser.add_argument("--warmup", type=float, default=5, help="warm-up seconds per page")
     parser.add_argument("--web-workers", type=int, default=2, help="rempart serve's (2)")
     parser.add_argument("--job-workers", type=int, default=2, help="rempart serve's (2)")

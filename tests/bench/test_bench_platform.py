@@ -19,6 +19,7 @@ def test_a_tiny_center_is_seeded_served_and_every_page_answers_200_under_load(tm
     out = tmp_path / "platform.json"
     cmd = [sys.executable, "bench/platform_pages.py", "--orgs", "5", "--findings", "10"]
     cmd += ["--scans", "2", "--users", "5", "--levels", "5", "--duration", "2", "--warmup", "0"]
+    cmd += ["--think", "0.2"]
     done = subprocess.run(
         [*cmd, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=240
     )
@@ -39,6 +40,11 @@ def test_a_tiny_center_is_seeded_served_and_every_page_answers_200_under_load(tm
         assert 0 < load["p50_ms"] <= load["p95_ms"] <= load["max_ms"]
     for page in ("dashboard", "findings", "center"):
         assert result["in_process"][page]["queries"] > 0
+    thinking = {u["page"]: u for u in result["users_with_think_time"]}
+    assert set(thinking) == {"dashboard", "findings"}
+    for users in thinking.values():
+        assert users["users"] == 5 and users["requests"] >= 10 and users["non_200"] == 0
+        assert 0 < users["p50_ms"] <= users["p95_ms"] <= users["max_ms"]
 
 
 @pytest.mark.lab
