@@ -2,9 +2,12 @@
 
 A campaign scans every business of the lab through two `rempart worker -c 2` processes; once
 some scans are done and some are running on the first worker, that worker's whole process
-group is SIGKILLed. The beat's reaper (every 15 s; a scan is stale after 10 s here) must
-hand its scans to the other worker, and in the end every scan is finished exactly once and
-every finding exists once, opened once.
+group is SIGKILLed, and at the same moment the broker loses every message it holds (its
+Redis database is flushed, as a Redis restarted without persistence would be). The beat's
+reaper (every 15 s; a running scan is stale after 10 s, a queued scan's message presumed
+lost after 12 s here) must hand the killed worker's scans to the other worker and send the
+lost messages again; in the end every scan is finished exactly once and every finding
+exists once, opened once.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ STALE_AFTER = 10
 VISIBILITY_TIMEOUT = 20
 BATCH = 4  # small batches spread the campaign over both workers
 RECOVERY_BOUND = 180
+REQUEUE_QUEUED_AFTER = 12  # a queued scan's message is presumed lost after this
 
 
 def _postgres_admin():
@@ -92,6 +96,12 @@ def backends():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _broker():
+    import redis
+
+    return redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
+
+
 @dataclass
 class Cluster:
     workers: list[Service]
@@ -130,6 +140,7 @@ class Outcome:
     killed_running: list[str]
     done_at_kill: int
     seconds: float
+    queued_at_broker_loss: int
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +155,7 @@ def campaign(lab, backends, django_db_blocker, tmp_path_factory):
         REMPART_SCAN_STALE_AFTER=str(STALE_AFTER),
         REMPART_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         REMPART_SCAN_BATCH=str(BATCH),
+        REMPART_SCAN_REQUEUE_QUEUED_AFTER=str(REQUEUE_QUEUED_AFTER),
     )
     # Migrations once, by the operator's command, before any worker starts.
     migrate = Service("migrate", rempart_cmd("manage", "migrate", "-v", "0"), env, root / "m.log")
@@ -193,6 +205,10 @@ def _run(cluster: Cluster, items: list[LabAsset]) -> Outcome:
     interrupted = Scan.objects.filter(pk__in=in_flight, status=ScanStatus.RUNNING)
     killed = [str(pk) for pk in interrupted.values_list("pk", flat=True)]
     done_at_kill = Scan.objects.filter(pk__in=ids).exclude(status__in=UNFINISHED).count()
+    # And the broker loses every message, as a Redis restarted without persistence does:
+    # the queued scans survive through the database only (design.md §3).
+    queued = Scan.objects.filter(pk__in=ids, status=ScanStatus.QUEUED).count()
+    _broker().flushdb()
     print(
         f"\nkilled w1 after {time.monotonic() - began:.1f} s: {done_at_kill} scans finished, "
         f"{len(killed)} running on w1"
@@ -205,7 +221,7 @@ def _run(cluster: Cluster, items: list[LabAsset]) -> Outcome:
     )
     seconds = time.monotonic() - began
     print(f"distributed: campaign of {len(ids)} scans through 2 workers in {seconds:.1f} s")
-    return Outcome(ids, killed, done_at_kill, seconds)
+    return Outcome(ids, killed, done_at_kill, seconds, queued)
 
 
 def test_the_kill_hit_a_worker_with_scans_in_flight(campaign, lab):
@@ -215,6 +231,11 @@ def test_the_kill_hit_a_worker_with_scans_in_flight(campaign, lab):
     # Every interrupted scan was handed to the other worker by the reaper and run again.
     interrupted = Scan.objects.filter(pk__in=campaign.killed_running)
     assert not interrupted.filter(attempts__lt=2).exists()
+
+
+def test_scans_whose_messages_the_broker_lost_were_sent_again_and_ran(campaign):
+    # The flush came while scans were still waiting in the queue: only the database knew them.
+    assert campaign.queued_at_broker_loss > 0
 
 
 def test_every_scan_finished_exactly_once(campaign):
