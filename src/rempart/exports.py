@@ -77,28 +77,25 @@ def sarif_document(results: list[TargetResult]) -> dict[str, Any]:
         for o in r.observations
         if o.status is Status.ERROR
     ]
+    run = sarif_run([_sarif_rule(check) for check in used], sarif_results)
+    run["invocations"] = [
+        {"executionSuccessful": True, "toolExecutionNotifications": notifications}
+    ]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def sarif_run(rules: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One SARIF run of the rempart tool (shared by engine scans and platform findings)."""
     return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "rempart",
-                        "version": __version__,
-                        "informationUri": "https://github.com/rempart/rempart",
-                        "rules": [_sarif_rule(check) for check in used],
-                    }
-                },
-                "results": sarif_results,
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "toolExecutionNotifications": notifications,
-                    }
-                ],
+        "tool": {
+            "driver": {
+                "name": "rempart",
+                "version": __version__,
+                "informationUri": "https://github.com/rempart/rempart",
+                "rules": rules,
             }
-        ],
+        },
+        "results": results,
     }
 
 

@@ -23,9 +23,8 @@ from django.utils.text import slugify
 from rest_framework.fields import DateTimeField
 from rest_framework.renderers import BaseRenderer
 
-from rempart import __version__
 from rempart.engine.catalog import CATALOG
-from rempart.exports import SARIF_SCHEMA
+from rempart.exports import SARIF_SCHEMA, sarif_run
 from rempart.web.api.finding_serializers import FindingExportSerializer, is_overdue
 from rempart.web.findings.models import Finding
 
@@ -117,23 +116,8 @@ def sarif_document(findings: Iterable[Finding]) -> dict[str, Any]:
             index[finding.check_id] = len(rules)
             rules[finding.check_id] = _rule(finding)
         results.append(_result(finding, index[finding.check_id]))
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "rempart",
-                        "version": __version__,
-                        "informationUri": "https://github.com/rempart/rempart",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+    run = sarif_run(list(rules.values()), results)
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def _rule(finding: Finding) -> dict[str, Any]:
