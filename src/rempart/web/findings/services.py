@@ -139,7 +139,11 @@ def do_fold_observations(scan, observations: list[dict], *, passive: bool) -> Fo
             finding.fixed_at = None
             finding.due_date = due_date(finding.severity, finding.known_exploited, now.date())
             events.append(_event(finding, now, EventKind.REOPENED, "fixed", "reopened", scan))
-        finding.save()
+    # One UPDATE per batch, not one per finding: a rescan touches every finding it sees again.
+    Finding.objects.bulk_update(
+        existing.values(),
+        ["last_seen", "evidence", "sources", "status", "times_reopened", "fixed_at", "due_date"],
+    )
     fixed = _fix_missing(scan, observations, set(merged), now, events)
     FindingEvent.objects.bulk_create(events, ignore_conflicts=True)
     return FoldSummary(len(created), reopened, fixed, len(existing) - reopened)
@@ -157,16 +161,16 @@ def _fix_missing(scan, observations, failing: set[str], now: datetime, events: l
         )
         .exclude(fingerprint__in=failing)
     )
-    count = 0
+    fixed: list[Finding] = []
     for finding in gone:
         if SOURCE not in finding.sources:
             continue  # only what rempart saw can be declared gone by rempart
         events.append(_event(finding, now, EventKind.FIXED, finding.status, "fixed", scan))
         finding.status = FindingStatus.FIXED
         finding.fixed_at = now
-        finding.save(update_fields=["status", "fixed_at"])
-        count += 1
-    return count
+        fixed.append(finding)
+    Finding.objects.bulk_update(fixed, ["status", "fixed_at"])
+    return len(fixed)
 
 
 def _event(finding, at, kind, from_status, to_status, scan=None, actor=None, note=""):
