@@ -16,8 +16,11 @@ fi
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
 command -v wrk >/dev/null || missing+=(wrk)
+# Reports from real tools run against the lab feed the importer tests.
+command -v nmap >/dev/null || missing+=(nmap)
+command -v testssl >/dev/null || missing+=(testssl.sh)
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "installing Debian packages for the browser and load tests: ${missing[*]}"
+  echo "installing Debian packages for the browser, load and importer tests: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq "${missing[@]}" >/dev/null \
     || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } \

@@ -48,6 +48,12 @@ class Observation:
     ``reason`` explains an ``error`` or ``skipped`` status in one sentence for a person;
     ``evidence`` is what was seen on the wire (record text, header, banner, protocol list).
     ``target`` is the scan target the observation belongs to; the runner fills it in.
+
+    The last four fields are for observations that come from a third-party report
+    (``rempart.importers``); the engine leaves them empty. ``source`` names the tool
+    ("nmap", "nuclei"…), ``rule`` its own id for the problem (template, plugin, NVT), ``title``
+    the tool's one-line name (for checks outside the catalog), ``fix`` what the tool says fixes
+    it (for a vulnerable package: the version to install).
     """
 
     check: str
@@ -58,6 +64,10 @@ class Observation:
     references: tuple[str, ...] = ()
     reason: str = ""
     target: str = ""
+    source: str = ""
+    rule: str = ""
+    title: str = ""
+    fix: str = ""
 
     def __post_init__(self) -> None:
         if self.status in (Status.ERROR, Status.SKIPPED) and not self.reason:
@@ -74,6 +84,10 @@ class Observation:
         }
         if self.reason:
             data["reason"] = self.reason
+        for key in ("source", "rule", "title", "fix"):
+            value = getattr(self, key)
+            if value:
+                data[key] = value
         return data
 
 

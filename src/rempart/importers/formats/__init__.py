@@ -1,0 +1,1 @@
+"""One parser module per report format (see rempart.importers.base for the contract)."""

@@ -1,0 +1,1 @@
+"""Vulnerability intelligence: KEV, OSV, NVD CPE ranges, EPSS, CVSS; matching (no Django)."""
