@@ -12,7 +12,7 @@ import csv
 import importlib
 import io
 import json
-import xml.etree.ElementTree as ET  # noqa: S405 - only for its ParseError type; parsing is defusedxml's
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -36,7 +36,7 @@ __all__ = [
     "ReportError",
     "ReportInfo",
     "detect",
-    "formats",
+    "known_formats",
     "read_path",
     "read_report",
 ]
@@ -60,7 +60,7 @@ _MODULES = (
 
 
 @cache
-def formats() -> dict[str, FormatSpec]:
+def known_formats() -> dict[str, FormatSpec]:
     """Every format rempart reads, by name, in detection order."""
     found: dict[str, FormatSpec] = {}
     for module in _MODULES:
@@ -75,13 +75,13 @@ def detect(head: bytes, name: str = "") -> FormatSpec:
     """The format of a report from its first bytes; ReportError when none matches."""
     if not head.strip():
         raise ReportError("the file is empty", file=name)
-    for spec in formats().values():
+    for spec in known_formats().values():
         try:
             if spec.sniff(head):
                 return spec
         except Exception:  # noqa: BLE001, S112 - a sniffer that trips on odd bytes says "not mine"
             continue
-    known = ", ".join(s.label for s in formats().values())
+    known = ", ".join(s.label for s in known_formats().values())
     raise ReportError(
         f"the format was not recognised (rempart reads: {known}); choose the format explicitly "
         "if the file is one of them",
@@ -93,7 +93,7 @@ def read_report(
     stream: BinaryIO,
     info: ReportInfo,
     *,
-    format: str | None = None,  # noqa: A002 - the user-facing word
+    format: str | None = None,
     limit: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[Item]:
@@ -103,8 +103,16 @@ def read_report(
     the input broke. ``limit`` caps the bytes read.
     """
     head = stream.read(HEAD_BYTES)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            raise ReportError(
+                f"the file is encoded in {encoding} (Windows PowerShell writes redirected output "
+                "so); save it as UTF-8 and import it again",
+                where="byte 0",
+                file=info.name,
+            )
     if format:
-        spec = formats().get(format)
+        spec = known_formats().get(format)
         if spec is None:
             raise ReportError(f"unknown format {format!r}", file=info.name)
         if not head.strip() and spec.name not in _EMPTY_OK:
@@ -175,7 +183,7 @@ def read_report(
 def read_path(
     path: str | Path,
     *,
-    format: str | None = None,  # noqa: A002
+    format: str | None = None,
     limit: int | None = None,
 ) -> tuple[ReportInfo, list[Item]]:
     """Read a whole report file (tests and the CLI); the platform streams instead."""
@@ -185,6 +193,14 @@ def read_path(
         items = list(read_report(stream, info, format=format, limit=limit))
     return info, items
 
+
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 
 # Formats where an empty file is a valid "nothing found" report (nuclei writes nothing).
 _EMPTY_OK = frozenset({"nuclei-jsonl"})
