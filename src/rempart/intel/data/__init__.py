@@ -1,0 +1,1 @@
+"""Feed snapshots shipped with intel (see README.md and manifest.json)."""
