@@ -7,9 +7,21 @@
 # results in bench/results/platform.json; --postgres: PostgreSQL, and Redis for the jobs):
 #   bench/run.sh --platform [--postgres] [--size 200] [--seed 1] [--workers 1]
 #                [--concurrency 2] [--batch 50]
+# The import benchmarks (a 100,000-finding Nuclei JSONL and a 5,000-host nmap XML imported,
+# again, and newer, in the embedded default; a 5,000-component SBOM against the OSV snapshot;
+# results in bench/results/imports.json and intel.json):
+#   bench/run.sh --imports
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+case " $* " in
+  *" --imports "*)
+    status=0
+    .venv/bin/python bench/import_bench.py || status=$?
+    .venv/bin/python bench/intel_match.py || status=$?
+    exit "$status"
+    ;;
+esac
 case " $* " in
   *" --platform "*)
     if ! command -v wrk >/dev/null; then

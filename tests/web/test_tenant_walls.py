@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from rempart.web.findings.models import Finding
+from rempart.web.imports.models import Alert, Import
 from rempart.web.orgs.models import Invitation, Membership
 from rempart.web.scans.models import Scan, ScanStatus
 from tests.web.conftest import otp_login
@@ -100,7 +101,19 @@ def b_objects(world):
         expires_at=now,
     )
     member = Membership.objects.get(user=world.charlie, organisation=world.org_b)
+    report = Import.objects.create(
+        organisation=world.org_b,
+        file_name="garage-charlie-nmap.xml",
+        stored_as="none",
+        size=10,
+        sha256="0" * 64,
+    )
+    alert = Alert.objects.create(
+        organisation=world.org_b, kind="kev_hit", cve="CVE-2017-0144", subject="smb"
+    )
     return {
+        "report": report.pk,
+        "alert": alert.pk,
         "org": world.org_b.pk,
         "asset": world.asset_b.pk,
         "scan": scan.pk,
@@ -121,6 +134,8 @@ def _markers(world, objects) -> list[str]:
         str(world.org_b.pk),
         str(objects["scan"]),
         str(objects["finding"]),
+        str(objects["report"]),
+        "garage-charlie-nmap.xml",
     ]
 
 

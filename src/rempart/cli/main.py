@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from rempart import __version__
-from rempart.cli import demo, lab, scan, serve
+from rempart.cli import demo, imports, lab, scan, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_parser(commands)
     demo.add_parser(commands)
     serve.add_parsers(commands)
+    imports.add_parsers(commands)
     return parser
 
 

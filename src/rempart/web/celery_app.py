@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rempart.web.settings")
 
 app = Celery("rempart")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["rempart.web.scans"])
+app.autodiscover_tasks(["rempart.web.scans", "rempart.web.imports"])
 
 
 @worker_ready.connect
@@ -22,6 +22,8 @@ def _requeue_on_start(**_kwargs: object) -> None:
     the beat's periodic reaper does this job without every worker start flooding the queue.
     """
     if os.environ.get("REMPART_REQUEUE_ON_START") == "1":
+        from rempart.web.imports.services import do_requeue_all_unfinished_imports
         from rempart.web.scans.services import do_requeue_all_unfinished
 
         do_requeue_all_unfinished()
+        do_requeue_all_unfinished_imports()

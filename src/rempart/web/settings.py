@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rempart.web.assets",
     "rempart.web.scans",
     "rempart.web.findings",
+    "rempart.web.imports",
     "rempart.web.portal",
     "rempart.web.api",
 ]
@@ -216,6 +217,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-scans": {"task": "rempart.scans.requeue_stale", "schedule": 15.0},
     "schedule-due-scans": {"task": "rempart.scans.schedule_due", "schedule": 60.0},
+    "requeue-stale-imports": {"task": "rempart.imports.requeue_stale", "schedule": 30.0},
+    "update-feeds": {"task": "rempart.feeds.update", "schedule": 6 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -233,6 +236,19 @@ REMPART_SCAN_STALE_AFTER = env_int("REMPART_SCAN_STALE_AFTER", 120)
 REMPART_SCAN_MAX_ATTEMPTS = env_int("REMPART_SCAN_MAX_ATTEMPTS", 3)
 # A queued scan whose message is this old is presumed lost by the broker and sent again.
 REMPART_SCAN_REQUEUE_QUEUED_AFTER = env_int("REMPART_SCAN_REQUEUE_QUEUED_AFTER", 600)
+
+# --- Imports and feeds ---------------------------------------------------------------------
+# Largest report accepted (upload, API, CLI); a bigger upload is cut off while it streams.
+REMPART_IMPORT_MAX_BYTES = env_int("REMPART_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+IMPORTS_DIR = DATA_DIR / "imports"
+FILE_UPLOAD_HANDLERS = [
+    "rempart.web.imports.uploads.LimitedUploadHandler",
+    # Files go to a temporary file on disk beyond 2.5 MB, never whole into memory.
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Updated feeds (KEV, OSV, NVD, EPSS); the package's dated snapshot is used until then.
+FEEDS_DIR = Path(env_str("REMPART_FEEDS_DIR", str(DATA_DIR / "feeds")))
 
 LOGGING = {
     "version": 1,

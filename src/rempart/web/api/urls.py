@@ -8,7 +8,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.urlpatterns import format_suffix_patterns
 
-from rempart.web.api.views import account, assets, exports, findings, organisations, scans
+from rempart.web.api.views import (
+    account,
+    assets,
+    exports,
+    findings,
+    imports,
+    organisations,
+    scans,
+)
 
 ORG = "organisations/<uuid:org>/"
 
@@ -27,6 +35,12 @@ api_patterns = [
     path(f"{ORG}assets/", assets.organisation_assets, name="organisation-assets"),
     path(f"{ORG}scans/", scans.organisation_scans, name="organisation-scans"),
     path(f"{ORG}findings/", findings.organisation_findings, name="organisation-findings"),
+    path(f"{ORG}imports/", imports.organisation_imports, name="organisation-imports"),
+    path(f"{ORG}components/", imports.organisation_components, name="organisation-components"),
+    path(f"{ORG}alerts/", imports.organisation_alerts, name="organisation-alerts"),
+    path("imports/<uuid:report>/", imports.import_detail, name="import-detail"),
+    path("import-formats/", imports.import_formats, name="import-formats"),
+    path("feeds/", imports.feeds, name="feeds"),
     *export_patterns,
     path("assets/<uuid:asset>/", assets.asset_detail, name="asset-detail"),
     path("assets/<uuid:asset>/verify/", assets.asset_verify, name="asset-verify"),

@@ -56,6 +56,20 @@ class Finding(models.Model):
     evidence = models.TextField(blank=True, default="")
     references = models.JSONField(default=list, blank=True)
     sources = models.JSONField(default=list, blank=True)  # tools that saw it: "rempart", "nmap"…
+    rule = models.CharField(max_length=200, blank=True, default="")  # the tool's own id
+    fix = models.TextField(blank=True, default="")  # what fixes it (version to install…)
+    # Every CVE on the finding with what the feeds say of it (rempart.intel.model.CveInfo);
+    # cve_ids repeats the ids as " CVE-a CVE-b " so a feed update finds them on any database.
+    cves = models.JSONField(default=list, blank=True)
+    cve_ids = models.TextField(blank=True, default="")
+    ransomware = models.BooleanField(default=False)  # a CVE is known used by ransomware (KEV)
+    epss = models.FloatField(null=True, blank=True)  # highest EPSS of its CVEs
+    cvss = models.FloatField(null=True, blank=True)  # highest CVSS base score of its CVEs
+    # The import scopes (tool:scope) whose latest report lists the finding, as " a b ": a
+    # newer report of a scope that no longer lists it takes its scope out; with no scope left
+    # (and not seen by rempart's own scans) the finding is fixed. Text, so that one LIKE finds
+    # a scope's findings on SQLite and PostgreSQL alike.
+    scopes = models.TextField(blank=True, default="")
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     fixed_at = models.DateTimeField(null=True, blank=True)
@@ -109,6 +123,9 @@ class FindingEvent(models.Model):
     scan = models.ForeignKey(
         "scans.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    report = models.ForeignKey(
+        "imports.Import", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(blank=True, default="")
 
     class Meta:
@@ -119,5 +136,5 @@ class FindingEvent(models.Model):
                 fields=["finding", "scan", "kind"],
                 condition=models.Q(scan__isnull=False),
                 name="one_event_per_scan_and_kind",
-            )
+            ),
         ]

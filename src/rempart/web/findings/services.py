@@ -32,7 +32,7 @@ from rempart.web.findings.models import (
 )
 from rempart.web.findings.policy import due_date, fingerprint, is_known_exploited
 from rempart.web.orgs.audit import audit
-from rempart.web.orgs.models import AuditAction
+from rempart.web.orgs.models import AuditAction, Organisation
 
 SOURCE = "rempart"
 
@@ -80,9 +80,12 @@ def completed_checks(observations: Iterable[dict]) -> set[str]:
     return verdict - unsure
 
 
-def _new_finding(scan, fp: str, obs: dict, now: datetime, passive: bool) -> Finding:
+def _new_finding(scan, fp: str, obs: dict, now: datetime, passive: bool, enrich) -> Finding:
     references = list(obs.get("references", []))
-    kev = is_known_exploited(obs["check"], obs.get("evidence", ""), references)
+    facts = enrich(references)
+    kev = facts["known_exploited"] or is_known_exploited(
+        obs["check"], obs.get("evidence", ""), references
+    )
     return Finding(
         organisation_id=scan.organisation_id,
         asset_id=scan.asset_id,
@@ -97,6 +100,11 @@ def _new_finding(scan, fp: str, obs: dict, now: datetime, passive: bool) -> Find
         evidence=obs.get("evidence", ""),
         references=references,
         sources=[SOURCE],
+        cves=facts["cves"],
+        cve_ids=facts["cve_ids"],
+        ransomware=facts["ransomware"],
+        epss=facts["epss"],
+        cvss=facts["cvss"],
         first_seen=now,
         last_seen=now,
         due_date=due_date(obs["severity"], kev, now.date()),
@@ -106,8 +114,13 @@ def _new_finding(scan, fp: str, obs: dict, now: datetime, passive: bool) -> Find
 @transaction.atomic
 def do_fold_observations(scan, observations: list[dict], *, passive: bool) -> FoldSummary:
     """Apply one finished scan of one asset to the organisation's findings."""
+    from rempart.web.imports.services import Enricher, record_scan_banners
+
     now = scan.finished_at or timezone.now()
+    # One fold per organisation at a time (imports take the same lock).
+    Organisation.objects.select_for_update().filter(pk=scan.organisation_id).first()
     merged = _merge(observations, scan.organisation_id, str(scan.asset_id))
+    enrich = Enricher()
     existing = {
         f.fingerprint: f
         for f in Finding.objects.select_for_update().filter(
@@ -115,7 +128,7 @@ def do_fold_observations(scan, observations: list[dict], *, passive: bool) -> Fo
         )
     }
     fresh = [
-        _new_finding(scan, fp, obs, now, passive)
+        _new_finding(scan, fp, obs, now, passive, enrich)
         for fp, obs in merged.items()
         if fp not in existing
     ]
@@ -146,6 +159,7 @@ def do_fold_observations(scan, observations: list[dict], *, passive: bool) -> Fo
     )
     fixed = _fix_missing(scan, observations, set(merged), now, events)
     FindingEvent.objects.bulk_create(events, ignore_conflicts=True)
+    record_scan_banners(scan, observations)
     return FoldSummary(len(created), reopened, fixed, len(existing) - reopened)
 
 

@@ -130,6 +130,8 @@ class AuditAction(models.TextChoices):
     FALSE_POSITIVE = "false_positive", _("Marked as false positive")
     TRIAGE_REVERTED = "triage_reverted", _("Triage decision reverted")
     TOKEN_CREATED = "token_created", _("API token created")
+    REPORT_IMPORTED = "report_imported", _("Report uploaded for import")
+    FEEDS_UPDATED = "feeds_updated", _("Vulnerability feeds updated")
 
 
 class AuditEvent(models.Model):
