@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from rempart.engine.catalog import FAMILIES
+from rempart.importers import known_formats
 from rempart.web.assets.models import Asset, AssetKind, Schedule
 from rempart.web.assets.services import MAX_NAME, check_asset_name
 from rempart.web.findings.models import FindingStatus, Severity
+from rempart.web.imports.models import Import
 from rempart.web.orgs.models import Organisation
 from rempart.web.orgs.siren import normalise_departement
 from rempart.web.portal.queries import NO_GRADE, FindingFilters
@@ -183,3 +185,57 @@ class CenterFilterForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return data.get("departement") or "", data.get("grade") or ""
+
+
+SCOPE_MAX = 200  # Import.scope
+SCOPES_LISTED = 50
+
+
+class ImportUploadForm(forms.Form):
+    """A report to import. The checks of the file itself (size, format, content) are the
+    service's (``do_upload``) and the import job's, so the API answers the same."""
+
+    file = forms.FileField(
+        label=_("Report file"),
+        help_text=_("The file exactly as the tool wrote it (XML, JSON, CSV…)."),
+        allow_empty_file=True,  # a valid Nuclei report ("nothing found"); the job judges
+    )
+    format = forms.ChoiceField(
+        label=_("Format"),
+        required=False,
+        help_text=_("Leave “Detect automatically” unless the file is not recognised."),
+    )
+    scope = forms.CharField(
+        label=_("What the report covers"),
+        max_length=SCOPE_MAX,
+        required=False,
+        help_text=_(
+            "In your own words, for example “office network” or “web shop”. Reports of the "
+            "same tool and the same scope replace each other: a problem that a newer report "
+            "no longer lists is marked as fixed. Leave it empty if you import only one kind "
+            "of report from this tool."
+        ),
+        widget=forms.TextInput(attrs={"list": "import-scopes", "autocomplete": "off"}),
+    )
+
+    def __init__(self, organisation: Organisation, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "import_%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["format"]
+        field.choices = [
+            ("", _("Detect automatically")),
+            *((name, spec.label) for name, spec in known_formats().items()),
+        ]
+        self.scopes = list(
+            Import.objects.filter(organisation=organisation)
+            .exclude(scope="")
+            .order_by("scope")
+            .values_list("scope", flat=True)
+            .distinct()[:SCOPES_LISTED]
+        )
+
+    def refuse(self, message: str) -> None:
+        """Report a refused file on the file field (the only error it then shows)."""
+        self.is_valid()
+        self.errors.pop("file", None)
+        self.add_error("file", message)

@@ -1,9 +1,10 @@
 """The portal's pages. URL kwargs are named after their object (``org``, ``asset``, ``scan``,
-``finding``): the tenant-wall test fills them with another business's ids."""
+``finding``, ``report`` for an import, ``alert``): the tenant-wall test fills them with another
+business's ids."""
 
 from django.urls import path
 
-from rempart.web.portal.views import assets, center, dashboard, findings, scans
+from rempart.web.portal.views import assets, center, dashboard, findings, imports, scans
 
 app_name = "portal"
 
@@ -13,6 +14,9 @@ urlpatterns = [
     path("o/<uuid:org>/assets/", assets.asset_list, name="assets"),
     path("o/<uuid:org>/findings/", findings.finding_list, name="findings"),
     path("o/<uuid:org>/scans/", scans.scan_list, name="scans"),
+    path("o/<uuid:org>/imports/", imports.import_list, name="imports"),
+    path("o/<uuid:org>/software/", imports.software, name="software"),
+    path("o/<uuid:org>/alerts/", imports.alert_list, name="alerts"),
     path("assets/<uuid:asset>/", assets.asset_detail, name="asset"),
     path("assets/<uuid:asset>/verify/", assets.asset_verify, name="asset_verify"),
     path("assets/<uuid:asset>/schedule/", assets.asset_schedule, name="asset_schedule"),
@@ -28,6 +32,9 @@ urlpatterns = [
     path("findings/<uuid:finding>/revert/", findings.finding_revert, name="finding_revert"),
     path("scans/<uuid:scan>/", scans.scan_detail, name="scan"),
     path("scans/<uuid:scan>/progress/", scans.scan_progress, name="scan_progress"),
+    path("imports/<uuid:report>/", imports.import_detail, name="import"),
+    path("imports/<uuid:report>/progress/", imports.import_progress, name="import_progress"),
+    path("alerts/<int:alert>/read/", imports.alert_read, name="alert_read"),
     path("center/", center.center, name="center"),
     path("center/campaign/", center.campaign, name="campaign"),
 ]
