@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         children.append(_start_serve(args.port, lab_dir, out / "serve.log"))
         finished = _run_campaign(console, assets, args.timeout)
         _print_grades(console, finished)
+        _import_inventory(console, assets[0], args.timeout)
         _print_access(console, args.port, logins, out)
         if args.no_serve:
             return 0
@@ -164,6 +165,47 @@ def _run_campaign(console: Console, assets: list[Any], timeout: float) -> list[A
         else:
             raise DemoError(f"the scans did not finish within {timeout:g} s (see serve.log)")
     return list(scans.select_related("asset", "organisation").order_by("organisation__name"))
+
+
+# What the IT provider of a small business lists for its website and servers (rempart's
+# inventory CSV, docs/importers-inventory.md): old versions with published advisories.
+DEMO_INVENTORY = """name,version,vendor,ecosystem
+django,3.2.0,Django Software Foundation,PyPI
+jinja2,2.10,Pallets,PyPI
+requests,2.19.1,Python Software Foundation,PyPI
+pillow,8.0.0,Python Imaging Library,PyPI
+urllib3,1.24.1,urllib3,PyPI
+openssh,7.4,OpenBSD,
+"""
+
+
+def _import_inventory(console: Console, asset: Any, timeout: float) -> None:
+    """The first business's software inventory, imported through the jobs like an upload."""
+    from rempart.web.imports.models import Import, ImportStatus
+    from rempart.web.imports.services import do_upload
+
+    report = do_upload(
+        asset.organisation,
+        [DEMO_INVENTORY.encode()],
+        "inventaire-logiciels.csv",
+        None,
+        format="inventory-csv",
+        scope="parc informatique",
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        report = Import.objects.get(pk=report.pk)
+        if report.is_finished:
+            break
+        time.sleep(0.3)
+    if report.status != ImportStatus.DONE:
+        raise DemoError(f"the demo inventory was not imported: {report.error or report.status}")
+    console.print(
+        f"{asset.organisation.name}: software inventory imported, "
+        f"{report.counts.get('components', 0)} components, "
+        f"{report.counts.get('vulnerable_components', 0)} known vulnerabilities to fix "
+        "(portal: Software)."
+    )
 
 
 def _print_grades(console: Console, scans: list[Any]) -> None:

@@ -20,6 +20,9 @@ from rempart.web.engine_bridge import PASSIVE_CHECKS
 from rempart.web.env import database_from_url
 from rempart.web.findings.models import ACTIVE_STATUSES, EventKind, Finding, FindingEvent
 from rempart.web.findings.services import completed_checks
+from rempart.web.imports.models import Import, ImportStatus
+from rempart.web.imports.services import do_upload
+from rempart.web.imports.tasks import run_import_task
 from rempart.web.scans.models import UNFINISHED, Scan, ScanMode, ScanStatus
 from rempart.web.scans.services import do_request_campaign
 from rempart.web.scans.tasks import run_scans
@@ -51,6 +54,7 @@ class Embedded:
     faulty: list[LabAsset]
     scan_ids: list[str]
     seconds: float
+    data: Path
 
     def scan_of(self, item: LabAsset) -> Scan:
         return Scan.objects.get(asset=item.asset)
@@ -109,7 +113,7 @@ def embedded(lab, django_db_blocker, tmp_path_factory):
             )
             seconds = time.monotonic() - began
             print(f"\nembedded worker: campaign of {len(ids)} scans finished in {seconds:.1f} s")
-            yield Embedded(serve, verified, passive, faulty, ids, seconds)
+            yield Embedded(serve, verified, passive, faulty, ids, seconds, data)
             withdraw_proofs(everything)
     finally:
         serve.stop(timeout=30)
@@ -181,3 +185,27 @@ def test_a_dead_or_silent_target_ends_partial_with_the_reason(embedded):
         assert re.search(r"refused|no answer|no SMTP greeting", scan.reason), scan.reason
         errors = [o for o in scan.observations if o["status"] == "error"]
         assert errors and all(o["reason"] for o in errors)
+
+
+LAB_NMAP = (
+    Path(__file__).resolve().parents[2] / "data" / "reports-lab" / "nmap" / "lab-brief-ports.xml"
+)
+
+
+def test_an_uploaded_report_is_imported_by_the_worker_once(embedded, settings):
+    settings.IMPORTS_DIR = embedded.data / "imports"  # where the worker looks for uploads
+    organisation = embedded.verified[0].asset.organisation
+    before = Finding.objects.filter(organisation=organisation).count()
+    report = do_upload(organisation, [LAB_NMAP.read_bytes()], "lab.xml", None, scope="lab")
+    run_import_task.delay(str(report.pk))  # delivered twice: claimed once
+    wait_until(
+        lambda: Import.objects.get(pk=report.pk).status == ImportStatus.DONE,
+        60,
+        "the import's end",
+        (embedded.serve,),
+    )
+    report.refresh_from_db()
+    assert report.attempts == 1 and report.progress == 100 and report.tool == "nmap"
+    assert report.counts["opened"] + report.counts["seen"] == report.counts["findings"] > 0
+    after = Finding.objects.filter(organisation=organisation).count()
+    assert after - before == report.counts["opened"]

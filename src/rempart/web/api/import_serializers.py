@@ -11,7 +11,10 @@ from rempart.web.imports.models import Alert, AlertKind, Component, Import, Impo
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The report file, as the tool wrote it.")
+    file = serializers.FileField(
+        allow_empty_file=True,  # an empty Nuclei JSONL is a valid "nothing found" report
+        help_text="The report file, as the tool wrote it.",
+    )
     format = serializers.CharField(
         required=False,
         allow_blank=True,

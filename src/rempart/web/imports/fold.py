@@ -19,8 +19,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from django.utils import timezone
 
 from rempart.engine.catalog import CATALOG
 from rempart.engine.model import Observation, Status
@@ -54,7 +56,7 @@ class Record:
     title: str
     rule: str
     fix: str
-    source: str
+    sources: list[str]
     asset_id: str | None
     target: str
 
@@ -128,7 +130,7 @@ def add_failure(out: Collected, org_id: object, obs: Observation, assets: AssetI
             title=(spec.title if spec else obs.title or obs.check)[:300],
             rule=obs.rule[:200],
             fix=obs.fix,
-            source=obs.source or ENGINE_SOURCE,
+            sources=[obs.source or ENGINE_SOURCE],
             asset_id=asset_id,
             target=obs.target,
         )
@@ -144,6 +146,9 @@ def add_failure(out: Collected, org_id: object, obs: Observation, assets: AssetI
             current.references.append(ref)
     if obs.fix and obs.fix not in current.fix:
         current.fix = f"{current.fix}, {obs.fix}".strip(", ")
+    source = obs.source or ENGINE_SOURCE
+    if source not in current.sources:
+        current.sources.append(source)
 
 
 @dataclass
@@ -185,8 +190,10 @@ _READ = (
     "known_exploited",
     "times_reopened",
     "due_date",
+    "fix",
 )
 _UPDATE = (
+    "fix",
     "sources",
     "scopes",
     "last_seen",
@@ -215,6 +222,9 @@ def fold_scope(
         raise ValueError(f"a scope key has no blank: {scope!r}")
     org_id = report.organisation_id
     tag = f" {scope} "
+    # Due dates count from the day the center learns of a problem, not from the report's
+    # scan date: an old report imported today must not be overdue at once.
+    today = timezone.localdate()
     counts = FoldCounts()
     existing: dict[str, list[Any]] = {}
     for chunk in _chunks(list(records)):
@@ -228,16 +238,20 @@ def fold_scope(
     for fp, rec in records.items():
         row = existing.get(fp)
         if row is None:
-            finding = _new_row(report, fp, rec, observed_at, enrich, tag)
+            finding = _new_row(report, fp, rec, observed_at, enrich, tag, today)
             fresh.append(finding)
             events.append(_event(finding["id"], observed_at, EventKind.OPENED, "", "open", report))
             counts.opened += 1
             continue
-        pk, _fp, status, sources, scopes, last_seen, severity, kev, reopened, due = row
+        pk, _fp, status, sources, scopes, last_seen, severity, kev, reopened, due, fix = row
         fixed_at = None
         dirty = False
-        if rec.source not in sources:
-            sources = [*sources, rec.source]
+        missing = [s for s in rec.sources if s not in sources]
+        if missing:
+            sources = [*sources, *missing]
+            dirty = True
+        if rec.fix and not fix:  # a later report (or an advisory) knows the version to install
+            fix = rec.fix[:2000]
             dirty = True
         if tag not in scopes:
             scopes = f" {' '.join([*scopes.split(), scope])} "
@@ -249,13 +263,13 @@ def fold_scope(
             events.append(_event(pk, observed_at, EventKind.REOPENED, "fixed", "reopened", report))
             status = FindingStatus.REOPENED
             reopened += 1
-            due = due_date(severity, kev, observed_at.date())
+            due = due_date(severity, kev, today)
             counts.reopened += 1
             dirty = True
         else:
             counts.seen += 1
         if dirty:
-            updates.append((sources, scopes, last_seen, status, reopened, fixed_at, due, pk))
+            updates.append((fix, sources, scopes, last_seen, status, reopened, fixed_at, due, pk))
     insert_rows(Finding, fresh)
     update_rows(Finding, _UPDATE, updates)
     counts.fixed = _close_missing(report, scope, records, observed_at, events)
@@ -290,7 +304,13 @@ def _close_missing(
 
 
 def _new_row(
-    report: Any, fp: str, rec: Record, observed_at: datetime, enrich: Any, tag: str
+    report: Any,
+    fp: str,
+    rec: Record,
+    observed_at: datetime,
+    enrich: Any,
+    tag: str,
+    today: date,
 ) -> dict[str, Any]:
     facts = enrich(rec.references)
     kev = facts["known_exploited"] or is_known_exploited(rec.check, rec.evidence, rec.references)
@@ -309,7 +329,7 @@ def _new_row(
         "status": FindingStatus.OPEN.value,
         "evidence": rec.evidence[:MAX_EVIDENCE],
         "references": rec.references,
-        "sources": [rec.source],
+        "sources": list(rec.sources),
         "rule": rec.rule,
         "fix": rec.fix[:2000],
         "cves": facts["cves"],
@@ -320,7 +340,7 @@ def _new_row(
         "scopes": tag,
         "first_seen": observed_at,
         "last_seen": observed_at,
-        "due_date": due_date(rec.severity, kev, observed_at.date()),
+        "due_date": due_date(rec.severity, kev, today),
     }
 
 

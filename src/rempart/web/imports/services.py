@@ -29,7 +29,7 @@ from rempart.importers import ReportError, ReportInfo, known_formats, read_repor
 from rempart.intel.model import Component as IntelComponent
 from rempart.intel.model import Match
 from rempart.web.assets.models import Asset
-from rempart.web.imports.fold import AssetIndex, Collected, FoldCounts, add_failure, collect
+from rempart.web.imports.fold import AssetIndex, Collected, add_failure, collect
 from rempart.web.imports.fold import fold_scope as _fold_scope
 from rempart.web.imports.models import IMPORT_UNFINISHED, Component, Import, ImportStatus
 from rempart.web.intel_bridge import intel
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = 120  # seconds without a heartbeat: the worker running the import died
 MAX_ATTEMPTS = 3
-INTEL_SUFFIX = "#intel"
 ENGINE_SCOPE = "rempart"
 DEFAULT_SCOPE = "default"
 
@@ -238,7 +237,9 @@ def _run(
         collected = collect(report.organisation_id, items, _assets(report.organisation_id))
     Import.objects.filter(pk=report.pk, claim=token).update(stage="writing", progress=99)
     facts = Enricher()
-    matched = _intel_records(report, collected, facts)
+    # What the report says and what rempart's matching of its components adds are one set:
+    # the same CVE on the same package from both is one finding with both sources.
+    matched = _intel_records(report, collected, collected)
     observed_at = _observed_at(report, info)
     scope = scope_key(info.tool or info.format, report.scope)
     with _large_cache(), transaction.atomic():
@@ -248,9 +249,7 @@ def _run(
         current = Import.objects.select_for_update().get(pk=report.pk)
         if current.claim != token:
             return current.status  # another attempt took over: it writes, not us
-        counts = FoldCounts()
-        counts.add(_fold_scope(report, scope, collected.records, observed_at, facts))
-        counts.add(_fold_scope(report, scope + INTEL_SUFFIX, matched.records, observed_at, facts))
+        counts = _fold_scope(report, scope, collected.records, observed_at, facts)
         components = _replace_components(report, scope, collected)
         current.status = ImportStatus.DONE
         current.finished_at = timezone.now()
@@ -267,7 +266,7 @@ def _run(
             "findings": len(collected.records),
             "merged": collected.merged,
             "components": components,
-            "vulnerable_components": len(matched.records),
+            "vulnerable_components": matched,
             "not_imported": info.notes,
             "targets": len(info.targets),
         }
@@ -376,20 +375,22 @@ def record_scan_banners(scan: Any, observations: list[dict[str, Any]]) -> int:
     return len(found)
 
 
-def _intel_records(report: Import, collected: Collected, facts: Enricher) -> Collected:
-    """Failures for every component (SBOM, inventory, banner) an advisory covers."""
+def _intel_records(report: Import, collected: Collected, out: Collected) -> int:
+    """Add a failure to ``out`` for every component (SBOM, inventory, banner) an advisory
+    covers; return how many components are vulnerable."""
     components = list(collected.components)
     for evidence, target, _location in collected.banners:
         found = banner_component(evidence, target)
         if found is not None:
             components.append(_with_target(found, target))
-    out = Collected()
     if not components:
-        return out
+        return 0
     assets = _assets(report.organisation_id)
+    hit: set[IntelComponent] = set()
     for match in intel().match(components):
+        hit.add(match.component)
         add_failure(out, report.organisation_id, _match_observation(match), assets)
-    return out
+    return len(hit)
 
 
 def _with_target(component: IntelComponent, target: str) -> IntelComponent:
@@ -424,7 +425,8 @@ def _match_observation(match: Match) -> Observation:
         target=comp.target,
         source=match.source or "intel",
         rule=match.advisory,
-        title=(match.summary or match.advisory)[:300],
+        # Neutral in both languages; the advisory's own words are in the evidence.
+        title=f"{comp.name} {comp.version} — {ident}"[:300],
         fix=fixed,
     )
 

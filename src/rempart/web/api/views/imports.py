@@ -130,14 +130,19 @@ def organisation_alerts(request: Request, org: UUID) -> Response:
     return paginated(request, organisation.alerts.order_by("-created_at", "-id"), AlertSerializer)
 
 
-@extend_schema(operation_id="import_formats_list", responses={200: FormatSerializer(many=True)})
+@extend_schema(
+    operation_id="import_formats_list",
+    responses={200: FormatSerializer(many=True), 401: ErrorSerializer},
+)
 @endpoint(["GET"])
 def import_formats(request: Request) -> Response:
     rows = [{"name": s.name, "tool": s.tool, "label": s.label} for s in known_formats().values()]
     return Response(FormatSerializer(rows, many=True).data)
 
 
-@extend_schema(operation_id="feeds_list", responses={200: FeedSerializer(many=True)})
+@extend_schema(
+    operation_id="feeds_list", responses={200: FeedSerializer(many=True), 401: ErrorSerializer}
+)
 @endpoint(["GET"])
 def feeds(request: Request) -> Response:
     rows = [{"name": k, "version": v} for k, v in sorted(intel().versions().items())]
