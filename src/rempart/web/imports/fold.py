@@ -16,7 +16,6 @@ Everything is written in the caller's transaction: an import is all or nothing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,7 +26,7 @@ from django.utils import timezone
 from rempart.engine.catalog import CATALOG
 from rempart.engine.model import Observation, Status
 from rempart.intel.model import Component as IntelComponent
-from rempart.web.fastinsert import insert_rows, update_rows
+from rempart.web.fastinsert import insert_rows, ordered_uuid, update_rows
 from rempart.web.findings.models import (
     ACTIVE_STATUSES,
     SEVERITY_RANK,
@@ -315,7 +314,7 @@ def _new_row(
     facts = enrich(rec.references)
     kev = facts["known_exploited"] or is_known_exploited(rec.check, rec.evidence, rec.references)
     return {
-        "id": uuid.uuid4(),
+        "id": ordered_uuid(),
         "organisation_id": report.organisation_id,
         "asset_id": rec.asset_id,
         "fingerprint": fp,

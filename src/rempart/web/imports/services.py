@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from rempart.importers import ReportError, ReportInfo, known_formats, read_repor
 from rempart.intel.model import Component as IntelComponent
 from rempart.intel.model import Match
 from rempart.web.assets.models import Asset
+from rempart.web.fastinsert import insert_rows
 from rempart.web.imports.fold import AssetIndex, Collected, add_failure, collect
 from rempart.web.imports.fold import fold_scope as _fold_scope
 from rempart.web.imports.models import IMPORT_UNFINISHED, Component, Import, ImportStatus
@@ -237,9 +239,10 @@ def _run(
         collected = collect(report.organisation_id, items, _assets(report.organisation_id))
     Import.objects.filter(pk=report.pk, claim=token).update(stage="writing", progress=99)
     facts = Enricher()
+    software = _software(collected)
     # What the report says and what rempart's matching of its components adds are one set:
     # the same CVE on the same package from both is one finding with both sources.
-    matched = _intel_records(report, collected, collected)
+    matched = _intel_records(report, software, collected)
     observed_at = _observed_at(report, info)
     scope = scope_key(info.tool or info.format, report.scope)
     with _large_cache(), transaction.atomic():
@@ -250,7 +253,7 @@ def _run(
         if current.claim != token:
             return current.status  # another attempt took over: it writes, not us
         counts = _fold_scope(report, scope, collected.records, observed_at, facts)
-        components = _replace_components(report, scope, collected)
+        components = _replace_components(report, scope, software)
         current.status = ImportStatus.DONE
         current.finished_at = timezone.now()
         current.progress = 100
@@ -343,7 +346,7 @@ class Enricher:
         return found
 
 
-def banner_component(evidence: str, target: str) -> IntelComponent | None:
+def banner_component(evidence: str, target: str = "", feeds: Any = None) -> IntelComponent | None:
     """The software named by a service banner observation ("OpenSSH 7.4 (…)")."""
     head = evidence.split(" (", 1)[0].strip()
     product, _sep, version = head.rpartition(" ")
@@ -354,7 +357,22 @@ def banner_component(evidence: str, target: str) -> IntelComponent | None:
         if word.startswith(("cpe:/", "cpe:2.3:")):
             cpe = word
             break
-    return intel().component_from_banner(product, version, cpe) or None
+    return (feeds or intel()).component_from_banner(product, version, cpe) or None
+
+
+def _software(collected: Collected) -> list[tuple[IntelComponent, str]]:
+    """Every component the report names, with how it was listed: SBOM or inventory items,
+    and the software of the banners it saw (each distinct banner read once)."""
+    found: list[tuple[IntelComponent, str]] = [(c, c.source) for c in collected.components]
+    feeds = intel()
+    memo: dict[str, IntelComponent | None] = {}
+    for evidence, target, _location in collected.banners:
+        if evidence not in memo:
+            memo[evidence] = banner_component(evidence, feeds=feeds)
+        component = memo[evidence]
+        if component is not None:
+            found.append((_with_target(component, target), "banner"))
+    return found
 
 
 def record_scan_banners(scan: Any, observations: list[dict[str, Any]]) -> int:
@@ -365,37 +383,41 @@ def record_scan_banners(scan: Any, observations: list[dict[str, Any]]) -> int:
     for obs in observations:
         if obs.get("check") != "net.service.version" or obs.get("status") != "fail":
             continue
-        component = banner_component(obs.get("evidence", ""), str(obs.get("location", "")))
+        component = banner_component(obs.get("evidence", ""))
         if component is not None:
             found.append(component)
     Component.objects.filter(organisation_id=scan.organisation_id, scope=scope).delete()
-    Component.objects.bulk_create(
-        [_component_row(scan.organisation_id, scope, None, c, "banner") for c in found]
+    return insert_rows(
+        Component, (_component_row(scan.organisation_id, scope, None, c, "banner") for c in found)
     )
-    return len(found)
 
 
-def _intel_records(report: Import, collected: Collected, out: Collected) -> int:
+def _intel_records(
+    report: Import, software: list[tuple[IntelComponent, str]], out: Collected
+) -> int:
     """Add a failure to ``out`` for every component (SBOM, inventory, banner) an advisory
-    covers; return how many components are vulnerable."""
-    components = list(collected.components)
-    for evidence, target, _location in collected.banners:
-        found = banner_component(evidence, target)
-        if found is not None:
-            components.append(_with_target(found, target))
-    if not components:
+    covers; return how many components are vulnerable.
+
+    Each distinct software (name, version, identifiers) is matched once: a network report
+    shows the same server version on hundreds of hosts (5,000-host nmap: 23,000 banners,
+    a few dozen distinct)."""
+    if not software:
         return 0
+    places: dict[IntelComponent, list[IntelComponent]] = {}
+    for component, _how in software:
+        places.setdefault(replace(component, target=""), []).append(component)
     assets = _assets(report.organisation_id)
-    hit: set[IntelComponent] = set()
-    for match in intel().match(components):
-        hit.add(match.component)
-        add_failure(out, report.organisation_id, _match_observation(match), assets)
-    return len(hit)
+    hit = 0
+    for match in intel().match(list(places)):
+        where = places.get(match.component, [])
+        hit += len(where)
+        for component in where:
+            found = replace(match, component=component)
+            add_failure(out, report.organisation_id, _match_observation(found), assets)
+    return hit
 
 
 def _with_target(component: IntelComponent, target: str) -> IntelComponent:
-    from dataclasses import replace
-
     return replace(component, target=component.target or target)
 
 
@@ -431,37 +453,33 @@ def _match_observation(match: Match) -> Observation:
     )
 
 
-def _replace_components(report: Import, scope: str, collected: Collected) -> int:
+def _replace_components(
+    report: Import, scope: str, software: list[tuple[IntelComponent, str]]
+) -> int:
     """The scope's inventory becomes the one this report lists (banners from scans aside)."""
     Component.objects.filter(organisation_id=report.organisation_id, scope=scope).delete()
-    rows = [
-        _component_row(report.organisation_id, scope, report, c, c.source)
-        for c in collected.components
-    ]
-    for evidence, target, _location in collected.banners:
-        found = banner_component(evidence, target)
-        if found is not None:
-            rows.append(_component_row(report.organisation_id, scope, report, found, "banner"))
-    Component.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+    return insert_rows(
+        Component,
+        (_component_row(report.organisation_id, scope, report, c, how) for c, how in software),
+    )
 
 
 def _component_row(
     org_id: object, scope: str, report: Import | None, c: IntelComponent, source: str
-) -> Component:
-    return Component(
-        organisation_id=org_id,
-        scope=scope,
-        report=report,
-        name=c.name[:300],
-        version=c.version[:120],
-        vendor=c.vendor[:200],
-        purl=c.purl[:500],
-        cpe=c.cpe[:300],
-        ecosystem=c.ecosystem[:60],
-        target=c.target[:300],
-        source=(source or c.source)[:40],
-    )
+) -> dict[str, Any]:
+    return {
+        "organisation_id": org_id,
+        "scope": scope,
+        "report_id": report.pk if report is not None else None,
+        "name": c.name[:300],
+        "version": c.version[:120],
+        "vendor": c.vendor[:200],
+        "purl": c.purl[:500],
+        "cpe": c.cpe[:300],
+        "ecosystem": c.ecosystem[:60],
+        "target": c.target[:300],
+        "source": (source or c.source)[:40],
+    }
 
 
 # -- requeue ------------------------------------------------------------------------------------
