@@ -388,7 +388,7 @@ def expected_nuclei(rule: Rule, host: Host, path: str) -> list[tuple[str, Key]]:
         "tcp": f"{host.name}:{rule.port}",
         "dns": host.name,
     }[rule.kind]
-    found.append(("info" if rule.severity == "info" else "fail", (name, check, location)))
+    found.append(("fail", (name, check, location)))  # every nuclei result is a finding
     return found
 
 

@@ -4,12 +4,14 @@ Real reports: tests/data/reports/nuclei/ (DefectDojo's test suite, see its READM
 Hand-made: tests/data/reports-handmade/nuclei/mappings.jsonl, written by us following nuclei
 v3's JSON output (pkg/output ResultEvent: template-id, info, matcher-name, type, host, port,
 matched-at, extracted-results, ip, timestamp, matcher-status) and the real template ids of
-projectdiscovery/nuclei-templates; it covers every catalog mapping (see its README).
+projectdiscovery/nuclei-templates; it covers every catalog mapping (see its README). The
+single lines built by result_line() below follow the same ResultEvent schema.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -76,15 +78,18 @@ def test_old_style_jsonl_with_camel_case_keys() -> None:
     setup = next(o for o in obs if o.rule == "phpmyadmin-setup")
     assert setup.location == "https://nuclei-example.com/phpmyadmin/setup/index.php"
     assert setup.severity is Severity.MEDIUM and setup.title == "phpMyAdmin setup page"
-    # info-severity templates are information, not problems
-    assert {o.status for o in obs if o.check.startswith("nuclei.tech-detect")} == {Status.INFO}
+    # a result nuclei reports is a finding whatever its severity: info-severity templates
+    # (technology detections) are status FAIL with severity INFO, never status INFO
+    tech = [o for o in obs if o.check.startswith("nuclei.tech-detect")]
+    assert {(o.status, o.severity) for o in tech} == {(Status.FAIL, Severity.INFO)}
     webgoat = [o for o in obs if o.target == "127.0.0.1"]
     assert {o.location for o in webgoat} == {
         "http://127.0.0.1:8080/WebGoat",
         "http://127.0.0.1:9090/WebWolf",
     }
     mysql = next(o for o in obs if o.rule == "mysql-native-password-bruteforce")
-    assert mysql.location == "nuclei-example.com:3306" and mysql.status is Status.INFO
+    assert mysql.location == "nuclei-example.com:3306"
+    assert (mysql.status, mysql.severity) == (Status.FAIL, Severity.INFO)
     assert str(info.scanned_at) == "2021-05-20 11:11:01.667748+03:00"
 
 
@@ -92,13 +97,15 @@ def test_v3_json_list_dns_and_ssl() -> None:
     info, items = read(REAL / "multiple_v3.json")
     obs = observations(items)
     assert info.format == "nuclei-json"
-    assert [(o.check, o.status, o.location) for o in obs] == [
-        ("nuclei.dns-saas-service-detection-wix", Status.INFO, "www.asdf.de"),
-        ("dns.caa", Status.PASS, "www.asdf.de"),
-        ("nuclei.ssl-issuer", Status.INFO, "www.asdf.de:443"),
-        ("nuclei.ssl-dns-names", Status.INFO, "www.asdf.de:443"),
-        ("nuclei.tls-version", Status.INFO, "www.asdf.de:443"),  # TLS 1.2: information
-        ("tls.protocol.no_tls13", Status.PASS, "www.asdf.de:443"),  # TLS 1.3 offered
+    # every template here is of severity info: nuclei's own results are findings of that
+    # severity (FAIL), the catalog checks it proves fine are PASS
+    assert [(o.check, o.status, o.severity, o.location) for o in obs] == [
+        ("nuclei.dns-saas-service-detection-wix", Status.FAIL, Severity.INFO, "www.asdf.de"),
+        ("dns.caa", Status.PASS, Severity.INFO, "www.asdf.de"),
+        ("nuclei.ssl-issuer", Status.FAIL, Severity.INFO, "www.asdf.de:443"),
+        ("nuclei.ssl-dns-names", Status.FAIL, Severity.INFO, "www.asdf.de:443"),
+        ("nuclei.tls-version", Status.FAIL, Severity.INFO, "www.asdf.de:443"),  # TLS 1.2
+        ("tls.protocol.no_tls13", Status.PASS, Severity.INFO, "www.asdf.de:443"),  # TLS 1.3
     ]
     assert {o.target for o in obs} == {"www.asdf.de"}
     assert "CWE-200" in obs[1].references
@@ -112,7 +119,8 @@ def test_single_object_with_matcher_status() -> None:
     assert obs.check == "nuclei.favicon-detect-asp.net-favicon"  # ':' slugged to '-'
     assert obs.rule == "favicon-detect:asp.net-favicon"
     assert obs.location == "https://example.com/favicon.ico%c0"
-    assert obs.status is Status.INFO and obs.target == "example.com"
+    assert (obs.status, obs.severity) == (Status.FAIL, Severity.INFO)
+    assert obs.target == "example.com"
     assert len(obs.references) == 3  # at most a few URLs
     assert info.scanned_at is not None and info.scanned_at.year == 2023
 
@@ -135,15 +143,16 @@ EXPECTED_MAPPINGS = [
     ("web.csp.missing", Status.FAIL, "https://shop.example.org/"),  # origin, not /login
     ("web.xcto.missing", Status.FAIL, "http://intranet.example.org:8080/"),
     ("web.referrer_policy.missing", Status.FAIL, "https://shop.example.org/"),
-    # HSTS over plain HTTP means nothing: nuclei's own finding, information only
+    # HSTS over plain HTTP means nothing: not the catalog check, nuclei's own finding (of
+    # nuclei's severity, info)
     (
         "nuclei.http-missing-security-headers-strict-transport-security",
-        Status.INFO,
+        Status.FAIL,
         "http://intranet.example.org:8080",
     ),
     (
         "nuclei.http-missing-security-headers-permissions-policy",
-        Status.INFO,
+        Status.FAIL,
         "https://shop.example.org",
     ),
     ("web.frame.missing", Status.PASS, "https://shop.example.org/"),  # CSP frame-ancestors
@@ -256,3 +265,115 @@ def test_extracted_secrets_are_masked() -> None:
     (obs,) = observations(items)
     assert "AKIAIOSFODNN7EXAMPLE" not in obs.evidence
     assert "AKIA… (20 characters, masked)" in obs.evidence
+
+
+def test_no_nuclei_result_is_mere_information() -> None:
+    # A result nuclei reports is a finding (FAIL) whatever its severity; a catalog check it
+    # proves fine is a PASS. Status INFO is for what the tool itself does not count as a result.
+    for path in [*REAL.iterdir(), HANDMADE / "mappings.jsonl"]:
+        if path.suffix in (".json", ".jsonl") and path.stat().st_size:
+            obs = observations(read(path)[1])
+            assert obs and {o.status for o in obs} <= {Status.FAIL, Status.PASS}, path
+
+
+def result_line(**fields: object) -> bytes:
+    """One nuclei v3 JSONL result (pkg/output ResultEvent), with the fields given."""
+    raw: dict[str, object] = {
+        "template-id": "custom-probe",
+        "info": {"name": "Custom probe", "severity": "medium", "tags": ["custom"]},
+        "type": "tcp",
+        "host": "db.example.org",
+        "matched-at": "db.example.org:5000",
+        "ip": "192.0.2.60",
+        "timestamp": "2025-03-04T10:00:00Z",
+        "matcher-status": True,
+    }
+    raw.update(fields)
+    return json.dumps(raw).encode() + b"\n"
+
+
+def test_unknown_severity_reads_as_info_and_says_so() -> None:
+    lines = [
+        result_line(info={"name": "Custom probe", "severity": "unknown"}),  # nuclei's word
+        result_line(info={"name": "Custom probe", "severity": "severe"}),  # no level
+    ]
+    unknown, odd = observations(read(b"".join(lines), "nuclei-jsonl")[1])
+    assert (unknown.status, unknown.severity) == (Status.FAIL, Severity.INFO)
+    assert "[unknown]" in unknown.evidence and "read as info" not in unknown.evidence
+    assert (odd.status, odd.severity) == (Status.FAIL, Severity.INFO)
+    assert "[severe]" in odd.evidence and "nuclei severity unknown, read as info" in odd.evidence
+    assert unknown.location == "db.example.org:5000" and unknown.target == "db.example.org"
+
+
+def test_template_facts_are_not_mixed_up_between_json_types() -> None:
+    # The facts of a template are computed once per template and wording; 1 == True in
+    # Python, but nuclei's severity 1 is a score (low) and true is no severity at all.
+    lines = [
+        result_line(info={"name": "Probe", "severity": 1}),
+        result_line(info={"name": "Probe", "severity": True}),
+        result_line(info={"name": "Probe", "severity": 1}),
+    ]
+    obs = observations(read(b"".join(lines), "nuclei-jsonl")[1])
+    assert [o.severity for o in obs] == [Severity.LOW, Severity.INFO, Severity.LOW]
+    assert ["unknown, read as info" in o.evidence for o in obs] == [False, True, False]
+
+
+def test_an_integer_beyond_64_bits_is_read_as_json_reads_it() -> None:
+    # orjson would read it as a float (1e+20): the line is left to Python's json
+    line = result_line(**{"matched-at": "db.example.org", "port": 10**20})
+    (obs,) = observations(read(line, "nuclei-jsonl")[1])
+    assert obs.location == f"db.example.org:{10**20}"
+
+
+def test_lines_orjson_refuses_are_read_by_json() -> None:
+    lone_surrogate = result_line(info={"name": "Probe \ud800", "severity": "low"})
+    assert b"\\ud800" in lone_surrogate
+    not_a_number = result_line().replace(b'"type": "tcp"', b'"type": "tcp", "score": NaN')
+    bom = b"\xef\xbb\xbf" + result_line()  # a byte order mark on the first line only
+    info, items = read(bom + lone_surrogate + not_a_number, "nuclei-jsonl")
+    obs = observations(items)
+    assert [o.severity for o in obs] == [Severity.MEDIUM, Severity.LOW, Severity.MEDIUM]
+    assert obs[1].title == "Probe \ud800"
+    assert str(info.scanned_at) == "2025-03-04 10:00:00+00:00"
+
+
+def test_a_line_that_is_not_utf8_names_the_line() -> None:
+    bad = result_line(info={"name": "Probe", "severity": "low"}).replace(b"Probe", b"Pr\xffbe")
+    with pytest.raises(ReportError) as caught:
+        read(result_line() + bad, "nuclei-jsonl")
+    assert caught.value.where == "line 2" and "not UTF-8" in caught.value.reason
+
+
+def test_locations_of_one_site_seen_at_many_urls() -> None:
+    # Host and port are read from the part of the URL before its path, query or fragment
+    # (and remembered per site): every URL of one site must still give its own location.
+    urls = [
+        "https://Shop.Example.org/a",
+        "https://shop.example.org:8443/b?x=1",
+        "https://shop.example.org?x=/y",
+        "http://shop.example.org#top",
+        "shop.example.org:8080/c",
+        "https://[2001:db8::7]:8443/d",
+    ]
+    lines = [
+        result_line(**{"template-id": "custom-web", "type": "http", "matched-at": url})
+        for url in urls
+    ] + [
+        result_line(
+            **{"template-id": "http-missing-security-headers", "type": "http", "matched-at": url},
+            **{"matcher-name": "content-security-policy"},
+        )
+        for url in urls
+    ]
+    info, items = read(b"".join(lines), "nuclei-jsonl")
+    obs = observations(items)
+    assert [o.location for o in obs[:6]] == urls  # nuclei's own findings: the URL itself
+    assert [o.location for o in obs[6:]] == [  # catalog checks: the site's origin
+        "https://shop.example.org/",
+        "https://shop.example.org:8443/",
+        "https://shop.example.org/",
+        "http://shop.example.org/",
+        "https://shop.example.org:8080/",
+        "https://[2001:db8::7]:8443/",
+    ]
+    assert info.targets == {"db.example.org"}  # the host field names the target

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from rempart.engine.model import Observation
 from rempart.intel.model import Component
@@ -79,12 +79,16 @@ class FormatSpec:
     extensions: tuple[str, ...] = ()
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class CountingReader(io.RawIOBase):
     """A read-only stream that counts bytes (progress, error offsets) and enforces a limit."""
 
     def __init__(
         self,
-        raw: BinaryIO,
+        raw: Readable,
         *,
         limit: int | None = None,
         on_progress: Callable[[int], None] | None = None,
@@ -133,6 +137,16 @@ def cves_in(*texts: str) -> list[str]:
         for found in _CVE.findall(text or ""):
             seen[found.upper()] = None
     return list(seen)
+
+
+_NOT_IN_ADVISORY = re.compile(r"[^A-Z0-9._:-]")
+
+
+def vuln_check(ident: str) -> str:
+    """``vuln.<ID>`` for a vulnerability id (CVE, GHSA, PYSEC…): upper-case, characters
+    other than ``[A-Z0-9._:-]`` as ``-``, at most 120 characters in all. A hostile report
+    cannot make a check id of markup or of thousands of characters."""
+    return f"vuln.{_NOT_IN_ADVISORY.sub('-', ident.strip().upper())}"[:120]
 
 
 def clip(text: object, limit: int = MAX_EVIDENCE) -> str:

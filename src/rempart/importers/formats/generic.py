@@ -56,6 +56,7 @@ from rempart.importers.base import (
     clip,
     cves_in,
     severity_word,
+    vuln_check,
 )
 
 TOOL = "generic"
@@ -219,7 +220,7 @@ def _finding(data: object, where: str, ctx: _Context, info: ReportInfo) -> Itera
     evidence_parts = [_text(f.get("evidence")) or _text(f.get("description"))]
     check = _text(f.get("check"))
     if check.lower().startswith("vuln."):
-        check = "vuln." + check[5:].upper()  # vuln.<ID>: the advisory id in upper case
+        check = vuln_check(check[5:])  # vuln.<ID>: the advisory id in upper case
     tool = _slug(_text(f.get("tool"))) or ctx.tool or TOOL
     rule = _text(f.get("rule")) or _text(f.get("vuln_id_from_tool"))
     fix = _text(f.get("fix")) or _text(f.get("mitigation"))
@@ -235,7 +236,7 @@ def _finding(data: object, where: str, ctx: _Context, info: ReportInfo) -> Itera
     if check:
         checks = [check]
     elif cves and (f.get("component") or f.get("component_name")):
-        checks = [f"vuln.{cve}" for cve in cves]  # merges with Trivy, OSV, SBOM matches
+        checks = [vuln_check(cve) for cve in cves]  # merges with Trivy, OSV, SBOM matches
     else:
         checks = [check_slug(tool, rule or title)]
 

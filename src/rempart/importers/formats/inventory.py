@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from rempart.importers.base import FormatSpec, Item, ReportError, ReportInfo
-from rempart.importers.formats.cyclonedx import (
+from rempart.importers.formats._common import (
     ecosystem_of,
     parse_purl,
     skip_bom,

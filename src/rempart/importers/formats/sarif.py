@@ -52,8 +52,9 @@ from rempart.importers.base import (
     clip,
     cves_in,
     severity_word,
+    vuln_check,
 )
-from rempart.importers.formats.cyclonedx import (
+from rempart.importers.formats._common import (
     as_dict,
     as_list,
     check_id,
@@ -456,7 +457,7 @@ def _observation(result: _Result, run: _Run, info: ReportInfo) -> Observation:
     if result.suppressed:
         info.note(f"{run.tool_name or 'SARIF'} results suppressed (imported as info)")
     is_vuln = bool(_CVE_ID.match(rule_id))
-    check = f"vuln.{rule_id.upper()}" if is_vuln else check_id(run.tool, rule_id)
+    check = vuln_check(rule_id) if is_vuln else check_id(run.tool, rule_id)
     title = (rule.title if rule else "") or first_sentence(message) or rule_id
     kind = "" if result.kind == "fail" else f", kind {result.kind}"
     evidence = [

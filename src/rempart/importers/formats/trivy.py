@@ -44,8 +44,9 @@ from rempart.importers.base import (
     clip,
     cves_in,
     severity_word,
+    vuln_check,
 )
-from rempart.importers.formats.cyclonedx import (
+from rempart.importers.formats._common import (
     as_dict,
     as_list,
     check_id,
@@ -295,7 +296,7 @@ def _vulnerability(raw: dict[str, object], res: _Result, target: str, where: str
         text(raw.get("PrimaryURL")),
     ]
     return Observation(
-        check=f"vuln.{(cves[0] if cves else vid).upper()}",
+        check=vuln_check(cves[0] if cves else vid),
         status=status,
         severity=severity,
         location=location,

@@ -48,6 +48,7 @@ from rempart.importers.base import (
     cves_in,
     severity_word,
 )
+from rempart.importers.formats._common import _MAX_PREFIX, _Guarded
 from rempart.importers.formats.nmap import xml_events, xml_root_name
 
 if TYPE_CHECKING:
@@ -372,7 +373,11 @@ def parse_json(stream: BinaryIO, info: ReportInfo) -> Iterator[Item]:
     peek = getattr(stream, "peek", None)  # a UTF-8 byte order mark: the JSON reader refuses it
     if peek is not None and bytes(peek(3))[:3] == b"\xef\xbb\xbf":
         stream.read(3)
-    for prefix, event, value in ijson.parse(stream):
+    # The guard refuses what crashes ijson's C parser (numbers of thousands of digits); the
+    # prefix bound stops pathological nesting before ijson's memory grows with it.
+    for prefix, event, value in ijson.parse(_Guarded(stream), buf_size=4096):
+        if len(prefix) > _MAX_PREFIX:
+            raise ReportError("the document nests too deeply to be a report")
         if builder is not None:
             if prefix == _INSTANCE and event == "start_map":
                 instances_seen += 1
