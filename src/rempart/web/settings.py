@@ -218,8 +218,15 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-scans": {"task": "rempart.scans.requeue_stale", "schedule": 15.0},
     "schedule-due-scans": {"task": "rempart.scans.schedule_due", "schedule": 60.0},
     "requeue-stale-imports": {"task": "rempart.imports.requeue_stale", "schedule": 30.0},
-    "update-feeds": {"task": "rempart.feeds.update", "schedule": 6 * 3600.0},
 }
+# The official feeds (KEV, OSV, NVD, EPSS) are refreshed this often by the beat; 0 turns it
+# off (an offline center runs `rempart feeds update --url …` from a mirror instead).
+REMPART_FEEDS_UPDATE_HOURS = env_float("REMPART_FEEDS_UPDATE_HOURS", 24.0)
+if REMPART_FEEDS_UPDATE_HOURS > 0:
+    CELERY_BEAT_SCHEDULE["update-feeds"] = {
+        "task": "rempart.feeds.update",
+        "schedule": REMPART_FEEDS_UPDATE_HOURS * 3600.0,
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Scanning ------------------------------------------------------------------------------
