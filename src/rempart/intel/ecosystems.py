@@ -173,6 +173,16 @@ def normalize_name(ecosystem: str, name: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def ecosystem_for(purl_type: str, namespace: str) -> str:
+    """The OSV ecosystem of a purl type (and, for a distribution, its namespace); a ``deb``
+    package without a namespace is Debian's. "" when no ecosystem fits."""
+    kind = purl_type.lower()
+    found = _ECOSYSTEM_BY_PURL_TYPE.get(kind) or _ECOSYSTEM_BY_DISTRO.get((kind, namespace.lower()))
+    if found is None and kind == "deb" and not namespace:
+        return "Debian"
+    return found or ""
+
+
 def key_from_purl(purl: str) -> tuple[PackageKey, str] | None:
     """The index key and the version a package URL names, or None for an unknown type.
 

@@ -18,7 +18,7 @@ import itertools
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -109,9 +109,8 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> in
     template = [(n, statics.get(n, _SENTINEL)) for n in names]
     late = [(i, defaults[n]) for i, n in enumerate(names) if n in defaults]
     conversions = [(i, c) for i, c in enumerate(converters) if c is not None]
-    total = 0
-    batch: list[Sequence[Any]] = []
-    with connection.cursor() as cursor:
+
+    def prepared() -> Iterator[list[Any]]:
         for row in rows:
             values = [row.get(n, d) for n, d in template]
             for i, field in late:
@@ -119,15 +118,9 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> in
                     values[i] = _default(field)
             for i, convert in conversions:
                 values[i] = convert(values[i])
-            batch.append(values)
-            if len(batch) >= BATCH:
-                cursor.executemany(sql, batch)
-                total += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            total += len(batch)
-    return total
+            yield values
+
+    return _execute_batches(sql, prepared())
 
 
 def insert_tuples(
@@ -146,22 +139,15 @@ def insert_tuples(
     columns = ", ".join(quote(f.column) for f in ordered)
     marks = ", ".join(["%s"] * len(ordered))
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    total = 0
-    batch: list[list[Any]] = []
-    with connection.cursor() as cursor:
+
+    def prepared() -> Iterator[list[Any]]:
         for row in rows:
             values = list(row)
             for i, convert in conversions:
                 values[i] = convert(values[i])
-            batch.append(values)
-            if len(batch) >= BATCH:
-                cursor.executemany(sql, batch)
-                total += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            total += len(batch)
-    return total
+            yield values
+
+    return _execute_batches(sql, prepared())
 
 
 def update_rows(
@@ -176,21 +162,24 @@ def update_rows(
     # Names come from the model's metadata, never from input; values are parameters.
     key = quote(model._meta.pk.column)  # type: ignore[union-attr]
     sql = f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE {key} = %s"  # noqa: S608
-    total = 0
-    batch: list[list[Any]] = []
-    with connection.cursor() as cursor:
+
+    def prepared() -> Iterator[list[Any]]:
         for row in rows:
             *values, pk = row
             converted = [
                 c(v) if c is not None else v for c, v in zip(converters, values, strict=True)
             ]
             converted.append(pk_convert(pk) if pk_convert is not None else pk)
-            batch.append(converted)
-            if len(batch) >= BATCH:
-                cursor.executemany(sql, batch)
-                total += len(batch)
-                batch = []
-        if batch:
+            yield converted
+
+    return _execute_batches(sql, prepared())
+
+
+def _execute_batches(sql: str, rows: Iterator[list[Any]]) -> int:
+    """``executemany`` by batches of ``BATCH`` rows (bounded memory); the number of rows."""
+    total = 0
+    with connection.cursor() as cursor:
+        while batch := list(itertools.islice(rows, BATCH)):
             cursor.executemany(sql, batch)
             total += len(batch)
     return total

@@ -15,6 +15,7 @@ from packageurl import PackageURL
 
 from rempart.engine.model import Severity
 from rempart.importers.base import ReportError, severity_word
+from rempart.intel.ecosystems import ecosystem_for
 
 _OPEN = frozenset({"start_map", "start_array"})
 _CLOSE = frozenset({"end_map", "end_array"})
@@ -136,46 +137,13 @@ def purl_location(text: str) -> str:
         return ""
 
 
-# purl type -> OSV ecosystem name (https://ossf.github.io/osv-schema/#affectedpackage-field).
-_ECOSYSTEMS = {
-    "pypi": "PyPI",
-    "npm": "npm",
-    "maven": "Maven",
-    "golang": "Go",
-    "cargo": "crates.io",
-    "gem": "RubyGems",
-    "nuget": "NuGet",
-    "composer": "Packagist",
-    "hex": "Hex",
-    "pub": "Pub",
-    "hackage": "Hackage",
-    "cran": "CRAN",
-    "swift": "SwiftURL",
-}
-# Distribution packages: the purl namespace names the distribution.
-_DISTRIBUTIONS = {
-    ("deb", "debian"): "Debian",
-    ("deb", "ubuntu"): "Ubuntu",
-    ("apk", "alpine"): "Alpine",
-    ("rpm", "almalinux"): "AlmaLinux",
-    ("rpm", "rocky-linux"): "Rocky Linux",
-    ("rpm", "opensuse"): "openSUSE",
-    ("rpm", "suse"): "SUSE",
-}
-
-
 def ecosystem_of(purl_text: str) -> str:
-    """The OSV ecosystem of a package URL ("PyPI", "Debian"…), "" when none fits."""
+    """The OSV ecosystem of a package URL ("PyPI", "Debian"…), "" when none fits (the
+    mapping is intel's, which matches components against those ecosystems)."""
     purl = parse_purl(purl_text) if purl_text else None
     if purl is None:
         return ""
-    kind = purl.type.lower()
-    if kind in _ECOSYSTEMS:
-        return _ECOSYSTEMS[kind]
-    namespace = (purl.namespace or "").lower()
-    if kind == "deb" and not namespace:
-        return "Debian"
-    return _DISTRIBUTIONS.get((kind, namespace), "")
+    return ecosystem_for(purl.type, purl.namespace or "")
 
 
 _NOT_IN_ID = re.compile(r"[^a-z0-9._-]")

@@ -58,6 +58,7 @@ from rempart.importers.base import (
     severity_word,
     vuln_check,
 )
+from rempart.importers.formats._common import _MAX_PREFIX, _Guarded
 
 TOOL = "generic"
 
@@ -114,33 +115,6 @@ def walk_json(stream: BinaryIO, build: Collection[str]) -> Iterator[tuple[str, A
                 yield f"$open:{prefix}", event
             elif event in _SCALAR:
                 yield prefix, value
-
-
-class _Guarded:
-    """A stream that refuses what crashes ijson's C parser before the parser sees it.
-
-    ijson 3.x (yajl2_c) aborts the interpreter on an integer longer than Python's 4,300-digit
-    limit for int(); no report has such a number (sslyze's RSA moduli have about 620 digits),
-    so a run of 4,000 digits is refused. Deep nesting (ijson keeps every prefix: quadratic
-    memory) is caught by ``walk_json`` from the prefix length.
-    """
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self._tail = b""  # the digits ending the previous chunk
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        window = self._tail + data
-        if _LONG_NUMBER.search(window):
-            raise ReportError("a number has thousands of digits: this is not a report")
-        run = len(window) - len(window.rstrip(b"0123456789"))
-        self._tail = window[-run:] if run else b""
-        return data
-
-
-_MAX_PREFIX = 4096  # characters of an ijson path: about 800 levels of nesting
-_LONG_NUMBER = re.compile(rb"[0-9]{4000}")
 
 
 def skip_bom(stream: BinaryIO) -> None:
