@@ -159,12 +159,6 @@ class FoldCounts:
     fixed: int = 0
     seen: int = 0  # reported again, already known (no change of status)
 
-    def add(self, other: FoldCounts) -> None:
-        self.opened += other.opened
-        self.reopened += other.reopened
-        self.fixed += other.fixed
-        self.seen += other.seen
-
     def as_dict(self) -> dict[str, int]:
         return {
             "opened": self.opened,
