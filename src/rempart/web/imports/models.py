@@ -32,6 +32,7 @@ class Import(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)  # last message sent for it
     claim = models.UUIDField(null=True, blank=True)  # fencing token of the current attempt
     attempts = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(

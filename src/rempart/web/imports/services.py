@@ -123,6 +123,7 @@ def do_upload(
 def enqueue(import_ids: list[str]) -> None:
     from rempart.web.imports.tasks import run_import_task
 
+    Import.objects.filter(pk__in=import_ids).update(enqueued_at=timezone.now())
     for pk in import_ids:
         run_import_task.delay(pk)
 
@@ -507,12 +508,16 @@ def do_requeue_stale_imports() -> int:
         error=_("The import was interrupted on every attempt (worker lost). Nothing was changed."),
     )
     ids = [str(pk) for pk in dead.values_list("pk", flat=True)]
-    lost = now - timedelta(seconds=600)
+    # A queued import whose last message is this old was presumed lost by the broker (as for
+    # scans); sending it again is harmless (claims are fenced), and it is sent once a period,
+    # not at every tick of the beat.
+    lost = now - timedelta(seconds=settings.REMPART_SCAN_REQUEUE_QUEUED_AFTER)
+    silent = Q(enqueued_at__lt=lost) | Q(enqueued_at__isnull=True, created_at__lt=lost)
     ids += [
         str(pk)
-        for pk in Import.objects.filter(
-            status=ImportStatus.QUEUED, created_at__lt=lost
-        ).values_list("pk", flat=True)
+        for pk in Import.objects.filter(status=ImportStatus.QUEUED)
+        .filter(silent)
+        .values_list("pk", flat=True)
     ]
     if ids:
         enqueue(ids)
