@@ -63,9 +63,7 @@ def test_a_report_imported_twice_changes_nothing_the_second_time(world, path):
     assert stored == first.counts["opened"]
     # Each distinct failure of the report is a finding (several identical ones merge), plus
     # the vulnerabilities rempart's matching finds in the components the report lists.
-    kept = set(
-        Finding.objects.filter(organisation=world.org_a).values_list("check_id", "location")
-    )
+    kept = set(Finding.objects.filter(organisation=world.org_a).values_list("check_id", "location"))
     assert {(c, loc[:500]) for c, loc in failures} <= kept
     assert stored == first.counts["findings"]
     before = state(world.org_a)
