@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rempart.engine.kev import KevEntry
 from rempart.intel import cvss, products
 from rempart.intel.cpe_match import NvdIndex, curated_rules
 from rempart.intel.ecosystems import DISTRIBUTIONS
@@ -102,6 +103,10 @@ class Intel:
 
     def kev_ids(self) -> frozenset[str]:
         return self._kev.ids()
+
+    def kev_entry(self, cve_id: str) -> KevEntry | None:
+        """CISA's entry for the CVE (vendor, product, vulnerability name), or None."""
+        return self._kev.entries.get(cve_id.strip().upper())
 
     def cve(self, cve_id: str) -> CveInfo:
         """What the feeds say about one CVE (an unknown id gives a CveInfo with no facts)."""

@@ -96,6 +96,8 @@ def test_a_new_kev_entry_on_an_inventory_finding_alerts_the_business_and_its_ana
     assert (finding.due_date - timezone.localdate()).days <= 15
     alert = Alert.objects.get(organisation=world.org_a, cve=cve)
     assert alert.finding_id == finding.pk and alert.emailed_at is not None
+    assert alert.detail["name"] == "Django SQL injection (test entry)"
+    assert alert.detail["ransomware"] is True
     recipients = {r for m in mail.outbox for r in m.to}
     assert {world.alice.email, world.olga.email} <= recipients
     assert world.charlie.email not in recipients and world.bob.email not in recipients

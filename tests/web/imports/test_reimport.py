@@ -119,3 +119,11 @@ def test_findings_land_on_the_declared_asset_and_stay_in_their_organisation(worl
     assert {f.asset_id for f in a} == {world.asset_a.pk}
     assert Finding.objects.filter(organisation=world.org_b, asset__isnull=True).count() == 2
     assert Finding.objects.count() == 4
+
+
+def test_a_scope_is_the_same_whatever_its_case_or_spacing(world):
+    import_bytes(world.org_a, nmap_xml(RDP_AND_SMB, start=T0), "a.xml", scope="Office Network")
+    later = nmap_xml({445: "microsoft-ds"}, start=T0 + DAY)
+    report = import_bytes(world.org_a, later, "b.xml", scope="office  network")
+    assert report.counts["fixed"] == 1
+    assert _by_check(world.org_a)["net.exposed.rdp"].status == FindingStatus.FIXED

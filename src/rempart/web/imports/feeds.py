@@ -130,9 +130,9 @@ def _alert(
     org_id: object, cve: str, subject: str, finding: Finding | None, feeds: Any
 ) -> list[Alert]:
     fact = feeds.cve(cve)
-    entry = feeds.kev_entry(cve) if hasattr(feeds, "kev_entry") else None
+    entry = feeds.kev_entry(cve)
     detail = {
-        "name": getattr(entry, "name", "") if entry else "",
+        "name": entry.name if entry is not None else "",
         "date_added": fact.kev_date,
         "ransomware": fact.ransomware,
         "epss": fact.epss,

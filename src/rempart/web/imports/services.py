@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,8 +297,10 @@ def _large_cache() -> Iterator[None]:
 
 
 def scope_key(tool: str, scope: str) -> str:
-    """The key findings carry for a tool and scope: no blanks (keys are space-separated)."""
-    return f"{'_'.join(tool.split())}:{'_'.join(scope.split()) or DEFAULT_SCOPE}"
+    """The key findings carry for a tool and scope: lower-case (SQLite's LIKE, which finds a
+    scope's findings, ignores case) and without blanks (keys are space-separated)."""
+    key = f"{'_'.join(tool.split())}:{'_'.join(scope.split()) or DEFAULT_SCOPE}"
+    return key.lower()
 
 
 def _observed_at(report: Import, info: ReportInfo) -> datetime:
@@ -306,7 +308,7 @@ def _observed_at(report: Import, info: ReportInfo) -> datetime:
     same file (so importing it again changes nothing), else this upload."""
     if info.scanned_at is not None:
         seen = info.scanned_at
-        return seen if timezone.is_aware(seen) else timezone.make_aware(seen, timezone.utc)
+        return seen if timezone.is_aware(seen) else seen.replace(tzinfo=UTC)
     first = (
         Import.objects.filter(organisation_id=report.organisation_id, sha256=report.sha256)
         .order_by("created_at")
