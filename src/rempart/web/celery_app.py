@@ -11,7 +11,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rempart.web.settings")
 
 app = Celery("rempart")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["rempart.web.scans", "rempart.web.imports"])
+app.autodiscover_tasks(
+    ["rempart.web.scans", "rempart.web.imports", "rempart.web.diagnostic", "rempart.web.reports"]
+)
 
 
 @worker_ready.connect

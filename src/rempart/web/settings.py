@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "rempart.web.scans",
     "rempart.web.findings",
     "rempart.web.imports",
+    "rempart.web.diagnostic",
+    "rempart.web.reports",
     "rempart.web.portal",
     "rempart.web.api",
 ]

@@ -132,6 +132,12 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token_created", _("API token created")
     REPORT_IMPORTED = "report_imported", _("Report uploaded for import")
     FEEDS_UPDATED = "feeds_updated", _("Vulnerability feeds updated")
+    DIAGNOSTIC_SUBMITTED = "diagnostic_submitted", _("Diagnostic submitted")
+    ACTION_ASSIGNED = "action_assigned", _("Action assigned")
+    ACTION_DONE = "action_done", _("Action marked done")
+    ACTION_REOPENED = "action_reopened", _("Action reopened")
+    REPORT_GENERATED = "report_generated", _("Report generated")
+    ATTESTATION_ISSUED = "attestation_issued", _("Attestation signed")
 
 
 class AuditEvent(models.Model):
