@@ -19,8 +19,11 @@ command -v wrk >/dev/null || missing+=(wrk)
 # Reports from real tools run against the lab feed the importer tests.
 command -v nmap >/dev/null || missing+=(nmap)
 command -v testssl >/dev/null || missing+=(testssl.sh)
+# WeasyPrint draws the PDF reports with Pango and needs at least one font.
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "installing Debian packages for the browser, load and importer tests: ${missing[*]}"
+  echo "installing Debian packages for the browser, load, importer and report tests: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq "${missing[@]}" >/dev/null \
     || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } \
