@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from rempart.web.diagnostic.models import ActionItem
 from rempart.web.findings.models import Finding
 from rempart.web.imports.models import Alert, Import
 from rempart.web.orgs.models import Invitation, Membership
@@ -111,7 +112,15 @@ def b_objects(world):
     alert = Alert.objects.create(
         organisation=world.org_b, kind="kev_hit", cve="CVE-2017-0144", subject="smb"
     )
+    item = ActionItem.objects.create(
+        organisation=world.org_b,
+        key=f"f:{finding.pk}",
+        source="finding",
+        title="Garage Charlie: SPF",
+        finding=finding,
+    )
     return {
+        "item": item.pk,
         "report": report.pk,
         "alert": alert.pk,
         "org": world.org_b.pk,

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         finished = _run_campaign(console, assets, args.timeout)
         _print_grades(console, finished)
         _import_inventory(console, assets[0], args.timeout)
+        _fill_diagnostics(console, assets, args.seed)
         _print_access(console, args.port, logins, out)
         if args.no_serve:
             return 0
@@ -205,6 +206,16 @@ def _import_inventory(console: Console, asset: Any, timeout: float) -> None:
         f"{report.counts.get('components', 0)} components, "
         f"{report.counts.get('vulnerable_components', 0)} known vulnerabilities to fix "
         "(portal: Software)."
+    )
+
+
+def _fill_diagnostics(console: Console, assets: list[Any], seed: int) -> None:
+    from rempart.cli.demodiagnostic import fill_diagnostics
+
+    done = fill_diagnostics([asset.organisation for asset in assets], seed)
+    console.print(
+        f"Diagnostic: {done['submitted']} businesses answered it, {done['draft']} left a draft, "
+        f"{done['not_started']} did not start (portal: Diagnostic, Action plan)."
     )
 
 

@@ -78,7 +78,7 @@ class Theme:
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    id: str  # "fr-hygiene.07", "uk-ce.3", "nis2-21.2.e"
+    id: str  # "fr-hygiene.07", "uk-ce.3", "nis2-21.e"
     framework: Framework
     ref: str  # the referential's own numbering ("Mesure 7", "Control 3", "Art. 21(2)(e)")
     title: Text  # the project's own short wording of the measure

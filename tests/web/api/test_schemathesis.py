@@ -22,6 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from rempart.web.assets.models import Asset
+from rempart.web.diagnostic.models import ActionItem
 from rempart.web.wsgi import application
 from tests.web.api.conftest import client_for, make_finding, make_scan
 
@@ -63,11 +64,20 @@ def _fresh_ids(world) -> dict[str, str]:
     asset = Asset.objects.create(
         organisation=world.org_a, kind="domain", name=f"{uuid.uuid4().hex[:12]}.boulangerie.lab"
     )
+    finding = make_finding(world.org_a, asset)
+    item = ActionItem.objects.create(
+        organisation=world.org_a,
+        key=f"f:{finding.pk}",
+        source="finding",
+        title="Boulangerie Alice: finding",
+        finding=finding,
+    )
     return {
         "org": str(world.org_a.pk),
         "asset": str(asset.pk),
         "scan": str(make_scan(world.org_a, asset).pk),
-        "finding": str(make_finding(world.org_a, asset).pk),
+        "finding": str(finding.pk),
+        "item": str(item.pk),
     }
 
 
