@@ -121,6 +121,7 @@ def b_objects(world):
     )
     return {
         "item": item.pk,
+        "theme": "backup",
         "report": report.pk,
         "alert": alert.pk,
         "org": world.org_b.pk,

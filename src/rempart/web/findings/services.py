@@ -160,6 +160,7 @@ def do_fold_observations(scan, observations: list[dict], *, passive: bool) -> Fo
     fixed = _fix_missing(scan, observations, set(merged), now, events)
     FindingEvent.objects.bulk_create(events, ignore_conflicts=True)
     record_scan_banners(scan, observations)
+    _sync_plan_after_commit(scan.organisation_id)
     return FoldSummary(len(created), reopened, fixed, len(existing) - reopened)
 
 
@@ -283,7 +284,15 @@ def _triage(finding, actor, status, reason, until, action) -> Finding:
         reason=reason,
         until=until or "",
     )
+    _sync_plan_after_commit(finding.organisation_id)
     return finding
+
+
+def _sync_plan_after_commit(organisation_id: object) -> None:
+    """The action plan follows the findings: its items close or reopen (issue 5)."""
+    from rempart.web.diagnostic.planning import sync_plan_later
+
+    sync_plan_later(organisation_id)
 
 
 @transaction.atomic

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from rempart.web.diagnostic.planning import sync_plan_of_import
 from rempart.web.imports.feeds import do_update_feeds
 from rempart.web.imports.services import do_requeue_stale_imports, run_import
 
 
 @shared_task(name="rempart.imports.run", acks_late=True, reject_on_worker_lost=True)
 def run_import_task(import_id: str) -> str:
-    return run_import(import_id)
+    result = run_import(import_id)
+    sync_plan_of_import(import_id)
+    return result
 
 
 @shared_task(name="rempart.imports.requeue_stale")

@@ -1,10 +1,20 @@
 """The portal's pages. URL kwargs are named after their object (``org``, ``asset``, ``scan``,
-``finding``, ``report`` for an import, ``alert``): the tenant-wall test fills them with another
+``finding``, ``report`` for an import, ``alert``, ``item`` for a plan item; ``theme`` is a
+diagnostic theme id): the tenant-wall test fills them with another
 business's ids."""
 
 from django.urls import path
 
-from rempart.web.portal.views import assets, center, dashboard, findings, imports, scans
+from rempart.web.portal.views import (
+    assets,
+    center,
+    dashboard,
+    diagnostic,
+    findings,
+    imports,
+    plan,
+    scans,
+)
 
 app_name = "portal"
 
@@ -17,6 +27,14 @@ urlpatterns = [
     path("o/<uuid:org>/imports/", imports.import_list, name="imports"),
     path("o/<uuid:org>/software/", imports.software, name="software"),
     path("o/<uuid:org>/alerts/", imports.alert_list, name="alerts"),
+    path("o/<uuid:org>/diagnostic/", diagnostic.overview, name="diagnostic"),
+    path("o/<uuid:org>/diagnostic/submit/", diagnostic.submit, name="diagnostic_submit"),
+    path("o/<uuid:org>/diagnostic/<slug:theme>/", diagnostic.theme_form, name="diagnostic_theme"),
+    path("o/<uuid:org>/maturity/", diagnostic.maturity, name="maturity"),
+    path("o/<uuid:org>/plan/", plan.plan, name="plan"),
+    path("plan-items/<uuid:item>/assign/", plan.item_assign, name="plan_item_assign"),
+    path("plan-items/<uuid:item>/done/", plan.item_done, name="plan_item_done"),
+    path("plan-items/<uuid:item>/reopen/", plan.item_reopen, name="plan_item_reopen"),
     path("assets/<uuid:asset>/", assets.asset_detail, name="asset"),
     path("assets/<uuid:asset>/verify/", assets.asset_verify, name="asset_verify"),
     path("assets/<uuid:asset>/schedule/", assets.asset_schedule, name="asset_schedule"),

@@ -9,9 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from rempart.diagnostic.model import PlannedAction
+from rempart.diagnostic.plan import WEEK
+from rempart.web.diagnostic import services as diagnostic
+from rempart.web.diagnostic.models import ActionItem, ActionStatus
 from rempart.web.orgs.access import can_act, organisations_for
+from rempart.web.orgs.models import Organisation
 from rempart.web.portal import queries
 from rempart.web.portal.charts import points_of, trend_chart
+from rempart.web.portal.views.diagnostic import LEVEL_LABELS, request_lang
 from rempart.web.portal.views.scoping import organisation_for, user_of
 
 
@@ -45,5 +51,27 @@ def dashboard(request: HttpRequest, org: UUID) -> HttpResponse:
         "chart": trend_chart(points_of(scans)) if scans else None,
         "to_verify": queries.assets_to_verify(organisation),
         "recent_scans": queries.recent_scans(organisation),
+        **_diagnostic_cards(organisation),
     }
     return render(request, "portal/dashboard.html", context)
+
+
+def _diagnostic_cards(organisation: Organisation) -> dict[str, object]:
+    """The maturity card and the week's actions, from one computation of the plan (a few
+    queries whatever the number of findings; the plan page keeps the items in sync)."""
+    actions, maturity = diagnostic.current_plan(organisation, request_lang())
+    return {
+        "maturity": maturity if maturity.answered else None,
+        "maturity_level": LEVEL_LABELS.get(maturity.level, ""),
+        "week": _this_week(organisation, actions),
+    }
+
+
+def _this_week(organisation: Organisation, actions: list[PlannedAction]) -> list[PlannedAction]:
+    """The first ``WEEK`` actions the business has not marked done (as the plan page shows)."""
+    done = set(
+        ActionItem.objects.filter(organisation=organisation, status=ActionStatus.DONE).values_list(
+            "key", flat=True
+        )
+    )
+    return [a for a in actions if a.key not in done][:WEEK]
