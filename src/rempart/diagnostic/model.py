@@ -153,6 +153,9 @@ class EvidenceFinding:
     effort: Effort = "hours"
     why: str = ""
     what_to_do: str = ""
+    # The platform gives one EvidenceFinding per kind of problem (check id): ``key`` is its
+    # oldest open finding, ``places`` how many open findings of that kind there are.
+    places: int = 1
 
 
 # ---- outputs ------------------------------------------------------------------------------
@@ -219,3 +222,5 @@ class PlannedAction:
     question: str = ""  # question id for answer / find_out items
     finding: str = ""  # EvidenceFinding key for finding items
     measures: tuple[str, ...] = ()
+    places: int = 1  # for finding items: the open findings of that kind (same check id)
+    check: str = ""  # for finding items: that check id

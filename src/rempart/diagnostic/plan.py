@@ -209,6 +209,8 @@ def _finding(finding: EvidenceFinding, risk: Fraction, red: bool) -> PlannedActi
         red_flag=red,
         known_exploited=finding.known_exploited,
         finding=finding.key,
+        places=finding.places,
+        check=finding.check_id,
     )
 
 

@@ -58,6 +58,11 @@ class PlanCard:
         return self.row.item
 
 
+# A business with a large imported report can have thousands of kinds of problem: the page
+# shows the first ones (by priority) and the rest on request, instead of a page of megabytes.
+REST_SHOWN = 60
+
+
 def steps_of(text: str) -> list[str]:
     """ "1. Do this\\n2. Then that" as a list of steps, without the numbers (an <ol> has them)."""
     steps = []
@@ -104,11 +109,15 @@ def plan(request: HttpRequest, org: UUID) -> HttpResponse:
         services.current_questionnaire(),
     )
     closed = ActionItem.objects.filter(organisation=organisation, status=ActionStatus.CLOSED)
+    rest = [c for c in every if not c.row.this_week and c.item.status == ActionStatus.OPEN]
+    shown = rest if request.GET.get("all") else rest[:REST_SHOWN]
     context = {
         "org": organisation,
         "can_act": acting,
         "week": [c for c in every if c.row.this_week],
-        "rest": [c for c in every if not c.row.this_week and c.item.status == ActionStatus.OPEN],
+        "rest": shown,
+        "rest_total": len(rest),
+        "rest_hidden": len(rest) - len(shown),
         "done": [c for c in every if c.item.status == ActionStatus.DONE],
         "closed": list(closed.order_by("-closed_at")[:100]),
         "total": len(every),
