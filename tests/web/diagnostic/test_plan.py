@@ -55,19 +55,19 @@ def test_the_plan_merges_answer_gaps_find_outs_and_findings(world, questionnaire
 
     rows = services.plan_for(world.org_a, "fr")
 
-    keys = [r.action.key for r in rows]
+    keys = [r.item.key for r in rows]
     assert set(keys) == {
         "q:backup.offline",
         "k:mail.protected",
-        f"f:{rdp.pk}",
-        f"f:{dmarc.pk}",
+        "f:net.exposed.rdp",
+        "f:mail.dmarc.missing",
     }
     assert [r.action.priority for r in rows] == sorted(
         (r.action.priority for r in rows), reverse=True
     )
     assert all(r.this_week for r in rows)  # four items: all of them this week
     assert {r.item.status for r in rows} == {ActionStatus.OPEN}
-    finding_item = ActionItem.objects.get(key=f"f:{rdp.pk}")
+    finding_item = ActionItem.objects.get(key="f:net.exposed.rdp")
     assert finding_item.finding == rdp and finding_item.organisation == world.org_a
     assert not ActionItem.objects.filter(organisation=world.org_b).exists()
 
@@ -75,7 +75,7 @@ def test_the_plan_merges_answer_gaps_find_outs_and_findings(world, questionnaire
 def test_an_item_closes_when_its_finding_is_fixed_and_reopens_when_it_returns(world, questionnaire):
     rdp, _dmarc = _lab_like_findings(world.org_a, world.asset_a)
     services.sync_plan(world.org_a)
-    key = f"f:{rdp.pk}"
+    key = "f:net.exposed.rdp"
     assert ActionItem.objects.get(key=key).status == ActionStatus.OPEN
 
     rdp.status, rdp.fixed_at = FindingStatus.FIXED, timezone.now()
@@ -95,6 +95,33 @@ def test_an_item_closes_when_its_finding_is_fixed_and_reopens_when_it_returns(wo
     assert (item.status, item.reopened, item.closed_at) == (ActionStatus.OPEN, 1, None)
 
 
+def test_one_action_per_kind_of_problem_stays_open_while_any_place_is(world, questionnaire):
+    older = save_finding(
+        world.org_a, world.asset_a, check_id="net.exposed.rdp", location="203.0.113.7:3389"
+    )
+    newer = save_finding(
+        world.org_a, world.asset_a, check_id="net.exposed.rdp", location="203.0.113.8:3389"
+    )
+    newer.first_seen = older.first_seen + timedelta(hours=1)
+    newer.save()
+
+    rows = [r for r in services.plan_for(world.org_a, "fr") if r.action.source == "finding"]
+    assert [(r.item.key, r.action.places, r.item.finding_id) for r in rows] == [
+        ("f:net.exposed.rdp", 2, older.pk)
+    ]
+
+    older.status, older.fixed_at = FindingStatus.FIXED, timezone.now()
+    older.save()
+    assert services.sync_plan(world.org_a) == services.SyncResult()  # same item, still open
+    item = ActionItem.objects.get(organisation=world.org_a, key="f:net.exposed.rdp")
+    assert (item.status, item.finding_id) == (ActionStatus.OPEN, newer.pk)
+    assert services.plan_for(world.org_a, "fr")[0].action.places == 1
+
+    newer.status, newer.fixed_at = FindingStatus.FIXED, timezone.now()
+    newer.save()
+    assert services.sync_plan(world.org_a).closed == 1
+
+
 def test_an_item_closes_when_the_answer_improves(world, questionnaire):
     draft = _answer(world.org_a, world.alice, {"backup.offline": "no"})
     services.sync_plan(world.org_a)
@@ -112,13 +139,13 @@ def test_a_triage_decision_syncs_the_plan_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         do_mark_false_positive(rdp, world.alice, "Ce n'est pas notre serveur, voir le contrat.")
 
-    assert ActionItem.objects.get(key=f"f:{rdp.pk}").status == ActionStatus.CLOSED
+    assert ActionItem.objects.get(key="f:net.exposed.rdp").status == ActionStatus.CLOSED
 
 
 def test_a_done_item_still_present_stays_done_and_says_so(world, questionnaire):
     rdp, _dmarc = _lab_like_findings(world.org_a, world.asset_a)
     services.sync_plan(world.org_a)
-    item = ActionItem.objects.get(key=f"f:{rdp.pk}")
+    item = ActionItem.objects.get(key="f:net.exposed.rdp")
 
     services.mark_done(item, world.alice)
     rows = {r.action.key: r for r in services.plan_for(world.org_a, "fr")}

@@ -83,8 +83,8 @@ def test_the_five_actions_of_the_week_stand_out_then_the_rest(world, planned):
     priorities = [c.action.priority for c in week + rest]
     assert priorities == sorted(priorities, reverse=True)
     # The exposed, known-exploited SMB outranks the missing CSP header.
-    keys = [c.action.key for c in week + rest]
-    assert keys.index(f"f:{planned['smb'].pk}") < keys.index(f"f:{planned['csp'].pk}")
+    keys = [c.item.key for c in week + rest]
+    assert keys.index(f"f:{planned['smb'].check_id}") < keys.index(f"f:{planned['csp'].check_id}")
     # Every action has its item, recorded for the business.
     assert ActionItem.objects.filter(organisation=world.org_a).count() == len(keys)
 
@@ -228,7 +228,7 @@ def test_an_action_whose_cause_went_away_is_in_the_collapsed_resolved_section(
     Finding.objects.filter(pk=planned["csp"].pk).update(status=FindingStatus.FIXED)
     response = client.get(plan_url(world.org_a))
     body = response.content.decode()
-    item = item_of(world.org_a, f"f:{planned['csp'].pk}")
+    item = item_of(world.org_a, f"f:{planned['csp'].check_id}")
     assert item.status == ActionStatus.CLOSED
     assert [i.pk for i in response.context["closed"]] == [item.pk]
     closed = body[body.index('<details class="card" id="plan-closed">') :]

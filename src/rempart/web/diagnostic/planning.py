@@ -8,7 +8,7 @@ whose cause comes back opens again. It runs after every fold, triage decision an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from django.db import transaction
@@ -51,7 +51,10 @@ def current_plan(org: Organisation, lang: str) -> tuple[list[PlannedAction], Mat
     answers = answers_of(assessment, q) if assessment is not None else {}
     evidence = evidence_for(org, lang)
     maturity = score(q, answers, evidence)
-    return build_plan(q, answers, maturity, evidence, lang), maturity
+    actions = [
+        replace(a, key=item_key(a)) for a in build_plan(q, answers, maturity, evidence, lang)
+    ]
+    return actions, maturity
 
 
 def plan_for(org: Organisation, lang: str, sync: bool = True) -> list[PlanRow]:
@@ -64,7 +67,7 @@ def plan_for(org: Organisation, lang: str, sync: bool = True) -> list[PlanRow]:
     rows: list[PlanRow] = []
     to_do = 0
     for action in actions:  # build_plan ranks them (ties: red flag, exploited, severity)
-        item = items.get(action.key) or _new_item(org, action)
+        item = items.get(item_key(action)) or _new_item(org, action)
         done = item.status == ActionStatus.DONE
         this_week = not done and to_do < WEEK
         to_do += 0 if done else 1
@@ -72,8 +75,17 @@ def plan_for(org: Organisation, lang: str, sync: bool = True) -> list[PlanRow]:
     return rows
 
 
+def item_key(action: PlannedAction) -> str:
+    """The item's key: the plan's own key, except for findings, which the platform gives one
+    action per check id (``evidence.to_evidence``): their item is keyed by the check id, so it
+    stays the same item while any finding of that kind is open, whichever one represents it."""
+    if action.source == "finding" and action.check:
+        return f"f:{action.check}"
+    return action.key
+
+
 def _keys(actions: list[PlannedAction]) -> list[str]:
-    return [a.key for a in actions]
+    return [item_key(a) for a in actions]
 
 
 def sync_plan(org: Organisation) -> SyncResult:
@@ -85,29 +97,30 @@ def sync_plan(org: Organisation) -> SyncResult:
 @transaction.atomic
 def _sync(org: Organisation, actions: list[PlannedAction]) -> SyncResult:
     now = timezone.now()
-    present = {a.key: a for a in actions}
+    present = {item_key(a): a for a in actions}
     items = {i.key: i for i in ActionItem.objects.select_for_update().filter(organisation=org)}
     fresh = [_new_item(org, a) for key, a in present.items() if key not in items]
     changed: list[ActionItem] = []
     closed = reopened = 0
     for key, item in items.items():
         action = present.get(key)
-        before = (item.status, item.priority, item.title)
+        before = (item.status, item.priority, item.title, item.finding_id)
         if action is None:
             if item.status != ActionStatus.CLOSED:
                 item.status, item.closed_at = ActionStatus.CLOSED, now
                 closed += 1
         else:
             item.priority, item.title = action.priority, action.title[:TITLE_MAX]
+            item.finding_id = _finding_id(action) or item.finding_id
             if item.status == ActionStatus.CLOSED:
                 item.status, item.closed_at = ActionStatus.OPEN, None
                 item.reopened += 1
                 reopened += 1
-        if (item.status, item.priority, item.title) != before:
+        if (item.status, item.priority, item.title, item.finding_id) != before:
             item.updated_at = now
             changed.append(item)
     ActionItem.objects.bulk_create(fresh, ignore_conflicts=True)
-    fields = ["status", "closed_at", "priority", "title", "reopened", "updated_at"]
+    fields = ["status", "closed_at", "priority", "title", "reopened", "updated_at", "finding"]
     ActionItem.objects.bulk_update(changed, fields)
     return SyncResult(opened=len(fresh), closed=closed, reopened=reopened)
 
@@ -115,7 +128,7 @@ def _sync(org: Organisation, actions: list[PlannedAction]) -> SyncResult:
 def _new_item(org: Organisation, action: PlannedAction) -> ActionItem:
     return ActionItem(
         organisation=org,
-        key=action.key,
+        key=item_key(action),
         source=ActionSource(action.source),
         title=action.title[:TITLE_MAX],
         priority=action.priority,
