@@ -25,6 +25,11 @@ from tests.web.conftest import otp_login
 
 # Pages anyone may see (they must still show nothing of any business).
 PUBLIC = {
+    # The attestation register is public by design: whoever holds a serial (a random UUID,
+    # printed on the report) may check what the center signed.
+    "attestations:detail",
+    "attestations:key",
+    "attestations:verify",
     "portal:home",
     "orgs:login",
     "orgs:signup",
@@ -133,6 +138,7 @@ def b_objects(world):
         "token": "not-a-real-token",
         "format": "json",
         "pk": world.org_b.pk,
+        "serial": uuid.uuid4(),
     }
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from rempart import __version__
-from rempart.cli import demo, imports, lab, scan, serve
+from rempart.cli import demo, imports, lab, scan, serve, verify
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(commands)
     serve.add_parsers(commands)
     imports.add_parsers(commands)
+    verify.add_parser(commands)
     return parser
 
 

@@ -259,6 +259,16 @@ FILE_UPLOAD_HANDLERS = [
 # Updated feeds (KEV, OSV, NVD, EPSS); the package's dated snapshot is used until then.
 FEEDS_DIR = Path(env_str("REMPART_FEEDS_DIR", str(DATA_DIR / "feeds")))
 
+# --- Reports and attestations ----------------------------------------------------------------
+REPORTS_DIR = Path(env_str("REMPART_REPORTS_DIR", str(DATA_DIR / "reports")))
+# The center's Ed25519 signing key (PEM, created with mode 0600 on first use); its public half
+# is published at /attestations/key.pem.
+REMPART_SIGNING_KEY_FILE = Path(
+    env_str("REMPART_SIGNING_KEY_FILE", str(DATA_DIR / "attestation-ed25519.pem"))
+)
+# Largest file the public verification page accepts (a report PDF with its attestation).
+REMPART_ATTESTATION_MAX_BYTES = env_int("REMPART_ATTESTATION_MAX_BYTES", 5 * 1024 * 1024)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

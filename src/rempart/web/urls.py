@@ -6,5 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("rempart.web.api.urls")),
     path("account/", include("rempart.web.orgs.urls")),
+    path("attestations/", include("rempart.web.reports.public_urls")),
+    path("", include("rempart.web.reports.urls")),
     path("", include("rempart.web.portal.urls")),
 ]

@@ -11,12 +11,14 @@ from rest_framework.urlpatterns import format_suffix_patterns
 from rempart.web.api.views import (
     account,
     assets,
+    diagnostic,
     exports,
     findings,
     imports,
     organisations,
     scans,
 )
+from rempart.web.reports import api as reports_api
 
 ORG = "organisations/<uuid:org>/"
 
@@ -39,6 +41,9 @@ api_patterns = [
     path(f"{ORG}components/", imports.organisation_components, name="organisation-components"),
     path(f"{ORG}alerts/", imports.organisation_alerts, name="organisation-alerts"),
     path("imports/<uuid:report>/", imports.import_detail, name="import-detail"),
+    path(f"{ORG}reports/", reports_api.organisation_reports, name="organisation-reports"),
+    path("reports/<uuid:report>/", reports_api.report_detail, name="report-detail"),
+    path("reports/<uuid:report>/pdf/", reports_api.report_pdf, name="report-pdf"),
     path("import-formats/", imports.import_formats, name="import-formats"),
     path("feeds/", imports.feeds, name="feeds"),
     *export_patterns,
@@ -58,6 +63,25 @@ api_patterns = [
         name="finding-false-positive",
     ),
     path("findings/<uuid:finding>/revert/", findings.finding_revert, name="finding-revert"),
+    path("questionnaire/", diagnostic.questionnaire, name="questionnaire"),
+    path(f"{ORG}diagnostic/", diagnostic.organisation_diagnostic, name="organisation-diagnostic"),
+    path(
+        f"{ORG}diagnostic/answers/",
+        diagnostic.organisation_diagnostic_answers,
+        name="organisation-diagnostic-answers",
+    ),
+    path(
+        f"{ORG}diagnostic/submit/",
+        diagnostic.organisation_diagnostic_submit,
+        name="organisation-diagnostic-submit",
+    ),
+    path(
+        f"{ORG}maturity/history/",
+        diagnostic.organisation_maturity_history,
+        name="organisation-maturity-history",
+    ),
+    path(f"{ORG}plan/", diagnostic.organisation_plan, name="organisation-plan"),
+    path("plan-items/<uuid:item>/", diagnostic.plan_item, name="plan-item"),
 ]
 
 urlpatterns = [
