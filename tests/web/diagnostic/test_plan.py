@@ -49,7 +49,7 @@ def test_answers_contradicted_by_findings_are_detected_and_the_evidence_wins(wor
 
 
 def test_the_plan_merges_answer_gaps_find_outs_and_findings(world, questionnaire):
-    rdp, dmarc = _lab_like_findings(world.org_a, world.asset_a)
+    rdp, _dmarc = _lab_like_findings(world.org_a, world.asset_a)
     save_finding(world.org_a, world.asset_a, status=FindingStatus.FIXED)  # not in the plan
     _answer(world.org_a, world.alice, {"backup.offline": "no", "mail.protected": "dont_know"})
 
@@ -143,7 +143,7 @@ def test_a_triage_decision_syncs_the_plan_after_commit(
 
 
 def test_a_done_item_still_present_stays_done_and_says_so(world, questionnaire):
-    rdp, _dmarc = _lab_like_findings(world.org_a, world.asset_a)
+    _rdp, _dmarc = _lab_like_findings(world.org_a, world.asset_a)
     services.sync_plan(world.org_a)
     item = ActionItem.objects.get(key="f:net.exposed.rdp")
 
