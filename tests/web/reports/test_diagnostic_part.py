@@ -44,7 +44,7 @@ def test_a_full_diagnostic_fills_the_summary_the_charts_and_the_answers(business
     assert "Maturité par thème (0 à 5)" in pages[1] and "Indice du thème" in pages[1]
     assert "Réponses au diagnostic par thème" in everything
     questionnaire = diagnostic.current_questionnaire()
-    assert questionnaire.themes[0].title.fr in everything
+    assert questionnaire.themes[1].title.fr in everything  # the first scored theme
     payload = report.attestation.payload
     assert payload["maturity"]["index"] is not None
     assert payload["checked"]["diagnostic"]["version"] == questionnaire.version

@@ -137,7 +137,13 @@ def diagnostic_part(organisation: Organisation, lang: str) -> DiagnosticPart:
         theme = hit.flag.theme
         caps[theme] = min(caps.get(theme, 5.0), hit.flag.cap_theme)
     themes = []
-    for theme in questionnaire.themes:
+    # The context theme ("your business") has nothing to score: neither a bar nor a section.
+    scored = [
+        t
+        for t in questionnaire.themes
+        if any(q.theme == t.id and q.kind == "scored" for q in questionnaire.questions)
+    ]
+    for theme in scored:
         score = scores.get(theme.id)
         rows_of_theme = []
         for question in questionnaire.questions:
@@ -172,7 +178,7 @@ def diagnostic_part(organisation: Organisation, lang: str) -> DiagnosticPart:
     part.chart = maturity_chart(
         [
             (t.title.get(lang), scores[t.id].index if t.id in scores else None, caps.get(t.id))
-            for t in questionnaire.themes
+            for t in scored
         ]
     )
     return part
