@@ -37,6 +37,9 @@ class ImportSerializer(serializers.ModelSerializer):
     counts = serializers.DictField(
         help_text="opened, reopened, fixed, seen, findings, components, not_imported…"
     )
+    progress = serializers.IntegerField(
+        source="live_progress", read_only=True, help_text="Percent of the file read"
+    )
 
     class Meta:
         model = Import

@@ -7,7 +7,9 @@ again; the database is the record of the job (design.md §3), as for scans.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +67,21 @@ class Import(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def beacon(self) -> Path:
+        """The file a running import writes its progress to (``services.Beacon``)."""
+        return Path(settings.IMPORTS_DIR) / f"{self.stored_as}.progress"
+
+    @property
+    def live_progress(self) -> int:
+        """Percent of the file read: the running import's beacon, else the stored value."""
+        if self.status == ImportStatus.RUNNING:
+            try:
+                return max(0, min(100, int(self.beacon.read_text(encoding="ascii") or 0)))
+            except (OSError, ValueError):
+                pass
+        return self.progress
 
     @property
     def scope_key(self) -> str:
