@@ -8,6 +8,10 @@ echo "== import-linter (the engine knows nothing of Django, Celery, the lab or t
 .venv/bin/lint-imports
 echo "== mypy --strict (engine, importers, intel)"; .venv/bin/mypy
 echo "== pytest"
+# Screenshots of the portal and the report PDFs' pages, rendered by the tests for a person
+# to look at: kept in test-artifacts/ (one run's worth).
+export REMPART_E2E_ARTIFACTS="${REMPART_E2E_ARTIFACTS:-$PWD/test-artifacts}"
+rm -rf "$REMPART_E2E_ARTIFACTS" && mkdir -p "$REMPART_E2E_ARTIFACTS"
 set +e
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
 status=$?
