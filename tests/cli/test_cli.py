@@ -109,6 +109,48 @@ def test_demo_builds_a_center_scans_through_the_jobs_and_serves_the_portal(tmp_p
     assert "known vulnerabilities to fix" in " ".join(stdout.split())
     vulns = db.execute("select count(*) from findings_finding where check_id like 'vuln.%'")
     assert vulns.fetchone()[0] > 5
+    _assert_demo_diagnostics_and_report(db, out, stdout)
+
+
+def _assert_demo_diagnostics_and_report(db, out, stdout):
+    # The diagnostic: one business left a draft, one never started, the others submitted
+    # theirs and have a maturity index.
+    assessments = db.execute('select status, "index" from diagnostic_assessment').fetchall()
+    statuses = [status for status, _ in assessments]
+    assert statuses.count("draft") == 1 and statuses.count("submitted") == 6, statuses
+    assert all(0 <= index <= 5 for status, index in assessments if status == "submitted")
+    (started,) = db.execute(
+        "select count(distinct organisation_id) from diagnostic_assessment"
+    ).fetchone()
+    assert started == 7  # the eighth did not start
+    sources = dict(db.execute("select source, count(*) from diagnostic_actionitem group by source"))
+    assert sources.get("answer", 0) > 0 and sources.get("finding", 0) > 0, sources
+    # The first business's French report, made by the served worker, signed.
+    reports = db.execute(
+        "select r.status, r.lang, r.pdf_path, r.pages, r.attestation_id, o.name from "
+        "reports_report r join orgs_organisation o on o.id = r.organisation_id"
+    ).fetchall()
+    assert len(reports) == 1, reports
+    status, lang, pdf_path, pages, serial, name = reports[0]
+    assert (status, lang) == ("done", "fr") and pages >= 2 and serial
+    assert f"Report of {name}" in stdout
+    pdf = out / "center" / "reports" / pdf_path
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert f"PDF: {pdf}" in stdout and f"rempart verify {pdf}" in stdout
+    env = {
+        **os.environ,
+        "REMPART_DATA_DIR": str(out / "center"),
+        "DJANGO_SETTINGS_MODULE": "rempart.web.settings",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "rempart.cli.main", "verify", str(pdf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("valid:") and name in proc.stdout
 
 
 def _free_port() -> int:

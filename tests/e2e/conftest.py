@@ -75,7 +75,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _portal_env(data_dir: Path, lab) -> dict[str, str]:
+def _portal_env(data_dir: Path, lab, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REMPART_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="rempart.web.settings",
@@ -83,6 +83,7 @@ def _portal_env(data_dir: Path, lab) -> dict[str, str]:
         REMPART_LAB="1",
         REMPART_RESOLVER=f"{lab.resolver[0]}:{lab.resolver[1]}",
         REMPART_CA_FILE=str(lab.ca_file),
+        SITE_URL=f"http://127.0.0.1:{port}",  # the address attestations give for checking
         PYTHONPATH=str(ROOT),
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
     )
@@ -152,7 +153,7 @@ def _stop(proc: subprocess.Popen, data_dir: Path) -> str:
 def portal(lab, tmp_path_factory) -> Iterator[Portal]:
     data_dir = tmp_path_factory.mktemp("portal")
     port = _free_port()
-    portal = Portal(f"http://127.0.0.1:{port}", _portal_env(data_dir, lab), data_dir)
+    portal = Portal(f"http://127.0.0.1:{port}", _portal_env(data_dir, lab, port), data_dir)
     proc = _serve(portal, lab, port)
     try:
         _wait_ready(portal, proc)

@@ -5,8 +5,11 @@
    organisations, each proving control of its domain through the lab's DNS;
 3. starts the platform (``rempart serve``: a Celery worker on the embedded broker and the
    portal) and runs a campaign scanning every business through the jobs;
-4. prints each business's grade and top problems, and the portal's address with log-ins;
-   then keeps serving until Ctrl-C (or stops at once with ``--no-serve``).
+4. prints each business's grade and top problems; imports the first business's software
+   inventory, fills the diagnostic of the businesses (``demodiagnostic``) and has the worker
+   generate the first business's French report with its signed attestation;
+5. prints the portal's address with log-ins and where to see and verify the report; then
+   keeps serving until Ctrl-C (or stops at once with ``--no-serve``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,15 +54,19 @@ def run(args: argparse.Namespace) -> int:
         lab_dir = out / "lab"
         console.print(f"Starting a lab of {args.size} businesses…")
         children.append(_start_lab(args.size, args.seed, lab_dir, out / "lab.log"))
-        _configure_django(out / "center", lab_dir)
+        _configure_django(out / "center", lab_dir, args.port)
         assets, logins = _build_center(console, args.size, args.seed)
         console.print("Starting the platform (Celery worker and portal)…")
-        children.append(_start_serve(args.port, lab_dir, out / "serve.log"))
-        finished = _run_campaign(console, assets, args.timeout)
+        serve = _start_serve(args.port, lab_dir, out / "serve.log")
+        children.append(serve)
+        jobs = _Jobs(serve, args.timeout)
+        finished = _run_campaign(console, assets, jobs)
         _print_grades(console, finished)
-        _import_inventory(console, assets[0], args.timeout)
+        _import_inventory(console, assets[0], jobs)
         _fill_diagnostics(console, assets, args.seed)
+        report = _generate_report(console, assets[0], jobs)
         _print_access(console, args.port, logins, out)
+        _print_report(console, args.port, report, out)
         if args.no_serve:
             return 0
         console.print("Serving the portal; press Ctrl-C to stop the demo.")
@@ -102,7 +110,10 @@ def _start_lab(size: int, seed: int, lab_dir: Path, log: Path) -> subprocess.Pop
     raise DemoError(f"the lab did not start; its messages are in {log}")
 
 
-def _configure_django(data_dir: Path, lab_dir: Path) -> None:
+def _configure_django(data_dir: Path, lab_dir: Path, port: int) -> None:
+    # The attestation's public address and e-mailed links name the demo's portal (the
+    # children inherit this environment); a SITE_URL set by the person wins.
+    os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "rempart.web.settings",
@@ -143,7 +154,24 @@ def _start_serve(port: int, lab_dir: Path, log: Path) -> subprocess.Popen[bytes]
         )
 
 
-def _run_campaign(console: Console, assets: list[Any], timeout: float) -> list[Any]:
+class _Jobs:
+    """Waits for the served worker's jobs; gives up at the timeout or if the platform died."""
+
+    def __init__(self, serve: subprocess.Popen[bytes], timeout: float) -> None:
+        self.serve = serve
+        self.timeout = timeout
+
+    def wait(self, finished: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + self.timeout
+        while not finished():
+            if self.serve.poll() is not None:
+                raise DemoError(f"the platform stopped before {what} (see serve.log)")
+            if time.monotonic() > deadline:
+                raise DemoError(f"{what} did not finish within {self.timeout:g} s (see serve.log)")
+            time.sleep(0.3)
+
+
+def _run_campaign(console: Console, assets: list[Any], jobs: _Jobs) -> list[Any]:
     from django.db import transaction
 
     from rempart.web.scans.models import UNFINISHED, Scan, Trigger
@@ -156,15 +184,13 @@ def _run_campaign(console: Console, assets: list[Any], timeout: float) -> list[A
     columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("Scanning through the jobs", total=total)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def scanned() -> bool:
             left = scans.filter(status__in=UNFINISHED).count()
             bar.update(task, completed=total - left)
-            if left == 0:
-                break
-            time.sleep(0.5)
-        else:
-            raise DemoError(f"the scans did not finish within {timeout:g} s (see serve.log)")
+            return bool(left == 0)
+
+        jobs.wait(scanned, "the scans")
     return list(scans.select_related("asset", "organisation").order_by("organisation__name"))
 
 
@@ -180,7 +206,7 @@ openssh,7.4,OpenBSD,
 """
 
 
-def _import_inventory(console: Console, asset: Any, timeout: float) -> None:
+def _import_inventory(console: Console, asset: Any, jobs: _Jobs) -> None:
     """The first business's software inventory, imported through the jobs like an upload."""
     from rempart.web.imports.models import Import, ImportStatus
     from rempart.web.imports.services import do_upload
@@ -193,12 +219,8 @@ def _import_inventory(console: Console, asset: Any, timeout: float) -> None:
         format="inventory-csv",
         scope="parc informatique",
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        report = Import.objects.get(pk=report.pk)
-        if report.is_finished:
-            break
-        time.sleep(0.3)
+    jobs.wait(lambda: Import.objects.get(pk=report.pk).is_finished, "the inventory import")
+    report = Import.objects.get(pk=report.pk)
     if report.status != ImportStatus.DONE:
         raise DemoError(f"the demo inventory was not imported: {report.error or report.status}")
     console.print(
@@ -217,6 +239,27 @@ def _fill_diagnostics(console: Console, assets: list[Any], seed: int) -> None:
         f"Diagnostic: {done['submitted']} businesses answered it, {done['draft']} left a draft, "
         f"{done['not_started']} did not start (portal: Diagnostic, Action plan)."
     )
+
+
+def _generate_report(console: Console, asset: Any, jobs: _Jobs) -> Any:
+    """The first business's French report and signed attestation, made by the served worker."""
+    from rempart.web.orgs.models import Membership, Role
+    from rempart.web.reports.models import Report, ReportStatus
+    from rempart.web.reports.services import do_request_report
+
+    organisation = asset.organisation
+    owner = (
+        Membership.objects.filter(organisation=organisation, role=Role.OWNER)
+        .select_related("user")
+        .first()
+    )
+    report = do_request_report(organisation, owner.user if owner else None, "fr")
+    with console.status(f"{organisation.name}: the worker writes the report…"):
+        jobs.wait(lambda: Report.objects.get(pk=report.pk).is_finished, "the report")
+    report = Report.objects.select_related("organisation").get(pk=report.pk)
+    if report.status != ReportStatus.DONE:
+        raise DemoError(f"the demo report was not generated: {report.error or report.status}")
+    return report
 
 
 def _print_grades(console: Console, scans: list[Any]) -> None:
@@ -248,6 +291,26 @@ def _print_access(console: Console, port: int, logins: list[Any], out: Path) -> 
     console.print(f"\nPortal: [bold]http://127.0.0.1:{port}/[/bold]  (demo folder: {out})")
     for login in logins:
         console.print(f"  {login.email}  /  {login.password}   ({login.note})")
+
+
+def _print_report(console: Console, port: int, report: Any, out: Path) -> None:
+    from rempart.web.reports.services import pdf_file
+
+    pdf = pdf_file(report)
+    site = f"http://127.0.0.1:{port}"
+    console.print(
+        f"\nReport of {report.organisation.name} ({report.pages} pages, signed attestation "
+        f"{report.attestation_id}):"
+    )
+    # soft_wrap: addresses and paths stay on one line, to be copied whole.
+    lines = (
+        f"  portal: {site}/reports/{report.pk}/  (log in as its owner)",
+        f"  public attestation: {site}/attestations/{report.attestation_id}/",
+        f"  PDF: {pdf}",
+        f"  verify offline: REMPART_DATA_DIR={out / 'center'} rempart verify {pdf}",
+    )
+    for line in lines:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

@@ -30,7 +30,11 @@ CONTEXT_BY_HEADCOUNT = {
     "250+": {"ctx.headcount": "50-249", "ctx.workstations": "100+"},
 }
 # What a business whose scan sees exposed remote access claims anyway.
-OPTIMISTIC_CLAIMS = {"mfa.remote": "yes", "network.firewall": "yes", "network.remote_exposed": "no"}
+OPTIMISTIC_CLAIMS = {
+    "mfa.remote": "yes",
+    "network.firewall": "managed",
+    "network.remote_exposed": "no",
+}
 EXPOSED_CHECKS = ("net.exposed.rdp", "net.exposed.smb", "net.exposed.vnc", "net.exposed.telnet")
 
 

@@ -119,9 +119,18 @@ def test_the_dashboard_shows_the_grade_counts_and_what_to_fix_first(client, worl
     response = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
     body = response.content.decode()
     assert "grade grade-C" in body and "64" in body
-    top = response.context["top"]
-    # Known exploited comes first even though it is only "medium".
-    assert [f.pk for f in top] == [portal_data.kev.pk, portal_data.finding.pk]
+    # No diagnostic yet: the week's actions are the open findings, in the plan's order
+    # (docs/maturity.md, "Priority"), each linking to its page; and a prompt to answer.
+    week = response.context["week_cards"]
+    findings = {card.action.finding for card in week if card.action.source == "finding"}
+    assert findings == {str(portal_data.kev.pk), str(portal_data.finding.pk)}
+    priorities = [card.action.priority for card in week]
+    assert priorities == sorted(priorities, reverse=True)
+    assert "Faille activement exploitée" in body  # the known-exploited badge, in French
+    assert reverse("portal:finding", kwargs={"finding": portal_data.kev.pk}) in body
+    assert reverse("portal:findings", kwargs={"org": world.org_a.pk}) in body
+    assert reverse("portal:diagnostic", kwargs={"org": world.org_a.pk}) in body
+    assert "The five things to fix first" not in body and "Les cinq" not in body
     assert response.context["counts"]["active"] == 2
     assert response.context["counts"]["known_exploited"] == 1
     # The plain-language title and "who can do it" come from the knowledge catalog, in French.
