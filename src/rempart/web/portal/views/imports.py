@@ -38,7 +38,9 @@ from rempart.web.portal.views.scoping import PAGE_SIZE, organisation_for, page_o
 def import_for(request: HttpRequest, import_id: object, *, light: bool = False) -> Import:
     """The import if it belongs to one of the user's organisations (else 404)."""
     if light:  # the polling fragment: a few columns, no join
-        queryset = Import.objects.only("pk", "organisation", "status", "progress", "stage", "stored_as")
+        queryset = Import.objects.only(
+            "pk", "organisation", "status", "progress", "stage", "stored_as"
+        )
     else:
         queryset = Import.objects.select_related("organisation", "uploaded_by")
     return get_scoped(queryset, user_of(request), import_id)
