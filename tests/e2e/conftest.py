@@ -167,6 +167,17 @@ def portal(lab, tmp_path_factory) -> Iterator[Portal]:
 
 
 @pytest.fixture(scope="package")
+def artifacts(tmp_path_factory) -> Path:
+    """Where screenshots and rendered pages go for a person to look at (REMPART_E2E_ARTIFACTS;
+    scripts/test.sh sets it to test-artifacts/)."""
+    folder = Path(
+        os.environ.get("REMPART_E2E_ARTIFACTS") or tmp_path_factory.getbasetemp() / "e2e-artifacts"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(

@@ -10,7 +10,6 @@ violation), and a full-page screenshot of each is saved in REMPART_E2E_ARTIFACTS
 
 from __future__ import annotations
 
-import os
 import random
 import re
 from pathlib import Path
@@ -35,15 +34,6 @@ CONTEXT = {
 THEMES_ANSWERED = 3  # after the context: governance, accounts, mfa
 # Everyone is administrator of their computer: a red flag (rules.toml "everyone-admin").
 RED_FLAG_ANSWER = "input[name='answer-accounts.admin_rights'][value=everyone]"
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    folder = Path(
-        os.environ.get("REMPART_E2E_ARTIFACTS") or tmp_path_factory.getbasetemp() / "e2e-artifacts"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ in REMPART_E2E_ARTIFACTS (default: ``e2e-artifacts`` in pytest's base temporary 
 
 from __future__ import annotations
 
-import os
 import random
 import re
 from pathlib import Path
@@ -24,15 +23,6 @@ pytestmark = pytest.mark.lab
 
 SBOM = Path(__file__).resolve().parents[1] / "data" / "reports" / "cyclonedx" / "jake2.json"
 IMPORT_DEADLINE_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    folder = Path(
-        os.environ.get("REMPART_E2E_ARTIFACTS") or tmp_path_factory.getbasetemp() / "e2e-artifacts"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
 import re
 from pathlib import Path
@@ -31,15 +30,6 @@ pytestmark = pytest.mark.lab
 
 REPORT_DEADLINE_MS = 90_000
 NAME = "Quincaillerie Rapport"
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    folder = Path(
-        os.environ.get("REMPART_E2E_ARTIFACTS") or tmp_path_factory.getbasetemp() / "e2e-artifacts"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")

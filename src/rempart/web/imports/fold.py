@@ -103,25 +103,6 @@ def _host_of(location: str) -> str:
     return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
 
 
-def collect(
-    org_id: object, items: Iterable[Observation | IntelComponent], assets: AssetIndex
-) -> Collected:
-    out = Collected()
-    statuses = out.statuses
-    for item in items:
-        if isinstance(item, IntelComponent):
-            out.components.append(item)
-            continue
-        status = str(item.status)
-        statuses[status] = statuses.get(status, 0) + 1
-        if item.status is not Status.FAIL:
-            continue
-        if item.check == "net.service.version" and item.evidence:
-            out.banners.append((item.evidence, item.target, item.location))
-        add_failure(out, org_id, item, assets)
-    return out
-
-
 def add_failure(
     out: Collected, org_id: object, obs: Observation, assets: AssetIndex
 ) -> tuple[str, bool]:
