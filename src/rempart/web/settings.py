@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
+from kombu.transport import TRANSPORT_ALIASES
 
 from rempart.web.env import (
     database_from_url,
@@ -191,9 +192,11 @@ SPECTACULAR_SETTINGS = {
 # --- Jobs --------------------------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# "filesystem://" is kombu's transport with messages written whole before they appear
+# (rempart.web.broker), wherever a connection names it: the workers', the web's, a test's.
+# An alias, not CELERY_BROKER_TRANSPORT, so that a Redis URL set later still means Redis.
+TRANSPORT_ALIASES["filesystem"] = "rempart.web.broker:Transport"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's transport, with messages written whole before they appear (rempart.web.broker).
-    CELERY_BROKER_TRANSPORT = "rempart.web.broker:Transport"
     for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
