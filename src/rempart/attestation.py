@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,16 +132,21 @@ def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        # O_EXCL: two workers creating the key at once keep one of them, never a mix; the
-        # mode is set at creation, so the key is never readable by others, even briefly.
+        # Written whole under a private name (mode 0600 from its creation, never readable by
+        # others), then linked into place: link fails if the key exists, so two workers
+        # creating it at once keep one of them, and nobody ever reads a half-written key.
+        spare = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(spare, path)
         except FileExistsError:
             pass
         else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
             return key
+        finally:
+            spare.unlink()
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"{path} does not hold an Ed25519 private key")

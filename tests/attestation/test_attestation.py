@@ -128,3 +128,16 @@ def test_the_attestation_is_found_in_a_pdf_attachment(key):
     assert verify(found, keyring(key.public_key())).valid
     assert document_from_bytes(HTML(string="<p>no attachment</p>").write_pdf()) is None
     assert document_from_bytes(b"%PDF-1.7 broken") is None
+
+
+def test_workers_creating_the_key_at_once_all_get_the_same_one(tmp_path):
+    # Eight threads race to create the center's key: one is kept, every caller signs with it,
+    # and no temporary file is left behind.
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "keys" / "center.pem"
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _n: load_or_create_private_key(path), range(8)))
+    raw = {public_pem(k.public_key()) for k in keys}
+    assert raw == {public_pem(load_or_create_private_key(path).public_key())}
+    assert [p.name for p in path.parent.iterdir()] == ["center.pem"]
