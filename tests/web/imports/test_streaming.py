@@ -119,3 +119,19 @@ def test_the_fork_and_in_process_paths_store_the_same(world, monkeypatch):
         )
         results.append((sorted(rows), dict(report.counts)))
     assert results[0] == results[1]
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(world):
+    # quiet_collector freezes what exists and spaces out collections during an import only.
+    import gc
+
+    from rempart.web.imports.fold import quiet_collector
+
+    before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
+    with quiet_collector():
+        assert gc.get_threshold()[0] >= 70_000
+        assert gc.get_freeze_count() > 0
+    assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before
+    with pytest.raises(RuntimeError), quiet_collector():
+        raise RuntimeError("an import that fails")
+    assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before

@@ -36,8 +36,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO
 
-from defusedxml import ElementTree
-
 from rempart.engine.catalog import CATALOG
 from rempart.engine.checks.services import (
     EXPOSURE_PORTS,
@@ -53,9 +51,10 @@ from rempart.importers.base import (
     clip,
     severity_word,
 )
+from rempart.importers.xmlsafe import iterparse
 
 if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element  # types only: parsing is defusedxml's
+    from xml.etree.ElementTree import Element  # types only: parsing is xmlsafe's
 
 TOOL = "nmap"
 MAX_CVES = 50
@@ -507,13 +506,15 @@ def _is_number(value: str) -> bool:
 
 
 def xml_events(stream: BinaryIO) -> Iterator[tuple[str, Element]]:
-    """``defusedxml`` iterparse, start and end events (shared by the XML formats).
+    """Start and end events of a safe streaming parse (shared by the XML formats):
+    ``rempart.importers.xmlsafe``, ElementTree's C parser once the prolog has been checked
+    with defusedxml's refusals.
 
     An XML declaration naming an encoding Python does not know makes expat raise
     ``LookupError``: that is a report error like any other malformed XML.
     """
     try:
-        yield from ElementTree.iterparse(stream, events=("start", "end"))
+        yield from iterparse(stream)
     except LookupError as exc:
         raise ReportError(f"the XML declares an unknown encoding ({exc})") from None
 

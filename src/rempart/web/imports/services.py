@@ -42,6 +42,7 @@ from rempart.web.imports.fold import (
     Context,
     Planner,
     Writer,
+    quiet_collector,
     read_organisation,
     run_in_child,
 )
@@ -292,7 +293,7 @@ def _run(
     # child process while this one writes what it sends (fold.run_in_child). Inside the
     # transaction the import's row cannot tell anyone how far it got (SQLite holds its write
     # lock, PostgreSQL its row lock): the beacon file does, and says the worker is alive.
-    with stream, beacon, _large_cache(), transaction.atomic():
+    with stream, beacon, quiet_collector(), _large_cache(), transaction.atomic():
         # One fold per organisation at a time (scans take the same lock): reads of existing
         # findings and the inserts that follow cannot interleave with another fold's.
         Organisation.objects.select_for_update().filter(pk=org_id).first()
