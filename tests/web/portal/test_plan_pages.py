@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from rempart.knowledge.loader import EFFORT_LABELS, WHO_LABELS
+from rempart.knowledge.loader import EFFORT_LABELS, WHO_LABELS, guidance_for
 from rempart.web.diagnostic.models import ActionItem, ActionStatus
 from rempart.web.findings.models import Finding, FindingStatus
 from rempart.web.orgs.models import AuditAction, AuditEvent
@@ -226,14 +226,24 @@ def test_an_action_whose_cause_went_away_is_in_the_collapsed_resolved_section(
     client, world, planned
 ):
     Finding.objects.filter(pk=planned["csp"].pk).update(status=FindingStatus.FIXED)
+    client.post(reverse("set_language"), {"language": "fr"})
     response = client.get(plan_url(world.org_a))
     body = response.content.decode()
     item = item_of(world.org_a, f"f:{planned['csp'].check_id}")
     assert item.status == ActionStatus.CLOSED
-    assert [i.pk for i in response.context["closed"]] == [item.pk]
+    assert [i.pk for i, _title in response.context["closed"]] == [item.pk]
     closed = body[body.index('<details class="card" id="plan-closed">') :]
     assert escape(item.title) in closed
     assert f'id="item-{item.pk}"' not in body  # not among the actions to do
+
+    # In English, its title is the English one, though the item keeps the French of its
+    # last sync.
+    english = guidance_for("web.csp.missing").text("en").title
+    assert english != item.title
+    client.post(reverse("set_language"), {"language": "en"})
+    body = client.get(plan_url(world.org_a)).content.decode()
+    closed = body[body.index('<details class="card" id="plan-closed">') :]
+    assert escape(english) in closed and escape(item.title) not in closed
 
 
 # -- the dashboard --------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from rempart.diagnostic.maturity import score
 from rempart.diagnostic.model import Maturity, PlannedAction
-from rempart.diagnostic.plan import WEEK, build_plan
+from rempart.diagnostic.plan import FIND_OUT_TITLE, WEEK, build_plan
+from rempart.knowledge.loader import guidance_for, language_of
 from rempart.web.diagnostic.answers import DiagnosticError, answers_of, current_assessment
 from rempart.web.diagnostic.evidence import current_questionnaire, evidence_for
 from rempart.web.diagnostic.models import ActionItem, ActionSource, ActionStatus
@@ -82,6 +83,24 @@ def item_key(action: PlannedAction) -> str:
     if action.source == "finding" and action.check:
         return f"f:{action.check}"
     return action.key
+
+
+def item_title(item: ActionItem, lang: str) -> str:
+    """An item's title in ``lang``, from its key: a closed item is no longer in the plan, and
+    its stored title is the French one of the last sync."""
+    kind, _sep, ref = item.key.partition(":")
+    lang = language_of(lang)
+    if kind in ("q", "k"):
+        question = current_questionnaire().question(ref)
+        if question is not None and kind == "k":
+            return FIND_OUT_TITLE.get(lang).format(question=question.text.get(lang))
+        if question is not None and question.action is not None:
+            return question.action.title.get(lang)
+    elif kind == "f":
+        guidance = guidance_for(ref)
+        if guidance is not None:
+            return guidance.text(lang).title
+    return item.title
 
 
 def _keys(actions: list[PlannedAction]) -> list[str]:

@@ -119,7 +119,10 @@ def plan(request: HttpRequest, org: UUID) -> HttpResponse:
         "rest_total": len(rest),
         "rest_hidden": len(rest) - len(shown),
         "done": [c for c in every if c.item.status == ActionStatus.DONE],
-        "closed": list(closed.order_by("-closed_at")[:100]),
+        "closed": [
+            (item, services.item_title(item, request_lang()))
+            for item in closed.order_by("-closed_at")[:100]
+        ],
         "total": len(every),
         "people": people_of(organisation) if acting else [],
         "assessment": services.current_assessment(organisation),
