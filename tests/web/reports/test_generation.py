@@ -56,6 +56,8 @@ def test_a_french_report_by_default_with_summary_alone_on_page_one(business):
     assert "Que faire :" in everything  # the catalog's plain-language guidance
     assert "Méthode et périmètre" in everything
     assert "Summary" not in everything and "Action plan" not in everything
+    # Who looks after the business's IT is named for the reader (dave is its provider).
+    assert "Prestataire informatique : dave@infogerance.lab" in first
 
 
 def test_an_english_report_on_request(business):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from rempart.web.assets.models import Asset
 from rempart.web.findings.models import ACTIVE_STATUSES, Finding, FindingStatus, Severity
 from rempart.web.imports.models import Import, ImportStatus
-from rempart.web.orgs.models import Organisation
+from rempart.web.orgs.models import Membership, Organisation, Role
 from rempart.web.portal.guidance import Advice, advice_for, plain_title
 from rempart.web.portal.queries import OrgGrade, finding_counts, organisation_grade
 from rempart.web.reports.charts import SeverityChart, findings_over_time
@@ -129,6 +129,7 @@ class ReportData:
     diagnostic: DiagnosticPart
     period_start: datetime | None
     extra: dict[str, Any] = field(default_factory=dict)
+    providers: list[str] = field(default_factory=list)  # the business's IT providers
 
     @property
     def has_findings(self) -> bool:
@@ -331,8 +332,15 @@ def gather(
     if diagnostic.submitted_at:
         dates.append(diagnostic.submitted_at)
     priorities = diagnostic.priorities or _fallback_priorities(organisation)
+    providers = [
+        m.user.get_full_name() or m.user.email
+        for m in Membership.objects.filter(organisation=organisation, role=Role.PROVIDER)
+        .select_related("user")
+        .order_by("user__email")
+    ]
     return ReportData(
         organisation=organisation,
+        providers=providers,
         lang=lang,
         serial=serial,
         generated_at=now,
