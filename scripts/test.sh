@@ -6,7 +6,7 @@ scripts/setup.sh
 echo "== ruff"; .venv/bin/ruff check src tests $(test -d bench && echo bench)
 echo "== import-linter (the engine knows nothing of Django, Celery, the lab or the CLI)"
 .venv/bin/lint-imports
-echo "== mypy --strict (engine, importers, intel)"; .venv/bin/mypy
+echo "== mypy --strict (engine, importers, intel, diagnostic, attestation)"; .venv/bin/mypy
 echo "== pytest"
 # Screenshots of the portal and the report PDFs' pages, rendered by the tests for a person
 # to look at: kept in test-artifacts/ (one run's worth).
