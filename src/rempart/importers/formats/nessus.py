@@ -43,7 +43,7 @@ from rempart.importers.base import (
 from rempart.importers.formats.nmap import xml_events, xml_root_name
 
 if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element  # types only: parsing is defusedxml's
+    from xml.etree.ElementTree import Element  # types only: parsing is xmlsafe's
 
 TOOL = "nessus"
 MAX_URLS = 3

@@ -1,6 +1,6 @@
 """nmap XML output (``-oX``): exposed services, disclosed versions and a few NSE scripts.
 
-The report is streamed with ``defusedxml``'s ``iterparse``: each ``<host>`` is read when it
+The report is streamed (``xml_events``, safe as defusedxml): each ``<host>`` is read when it
 ends, turned into observations, then dropped, so memory stays flat on a scan of thousands of
 hosts. What is mapped, per host whose ``<status state="up">``:
 

@@ -52,7 +52,7 @@ from rempart.importers.formats._common import _MAX_PREFIX, _Guarded
 from rempart.importers.formats.nmap import xml_events, xml_root_name
 
 if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element  # types only: parsing is defusedxml's
+    from xml.etree.ElementTree import Element  # types only: parsing is xmlsafe's
 
 TOOL = "zap"
 MAX_INSTANCES = 10
